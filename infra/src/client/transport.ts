@@ -1,0 +1,93 @@
+import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Instance } from '../instance.js';
+import { instanceOrigin } from '../instance.js';
+import { AttemptFailure } from './errors.js';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface SendOptions {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer | string | Uint8Array;
+  timeoutMs: number;
+}
+
+/**
+ * Sends one HTTP attempt to one instance over a shared keep-alive pool (undici: see
+ * BENCHMARKS.md for the comparison with axios on this hot path). Connection errors, timeouts and
+ * 5xx become AttemptFailure, so the breaker counts them; any other status is a normal answer.
+ */
+export class Transport {
+  private readonly agent = new Agent({
+    keepAliveTimeout: 4_000,
+    // Below the servers' own keep-alive timeout (5 s in Node), so we never reuse a socket the
+    // server is about to close.
+    keepAliveMaxTimeout: 4_500,
+    connections: 64,
+    connect: { timeout: 1_000 },
+  });
+
+  async send(instance: Instance, options: SendOptions): Promise<RawResponse> {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let response;
+    try {
+      response = await request(`${instanceOrigin(instance)}${options.path}`, {
+        method: options.method as 'GET',
+        headers: options.headers,
+        body: options.body,
+        signal,
+        dispatcher: this.agent,
+      });
+    } catch (error) {
+      throw classify(error, instance, options.timeoutMs, signal);
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      throw classify(error, instance, options.timeoutMs, signal);
+    }
+    const headers = flattenHeaders(response.headers);
+    if (response.statusCode >= 500) {
+      throw new AttemptFailure('server_error', `${instance.id} answered ${response.statusCode}`, false, {
+        status: response.statusCode,
+        headers,
+        body,
+      });
+    }
+    return { status: response.statusCode, headers, body };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+function classify(error: unknown, instance: Instance, timeoutMs: number, signal: AbortSignal): AttemptFailure {
+  if (signal.aborted) {
+    return new AttemptFailure('timeout', `${instance.id} did not answer within ${timeoutMs} ms`, false, undefined, {
+      cause: error,
+    });
+  }
+  const code = (error as { code?: string } | undefined)?.code;
+  // Refused or never connected: the request certainly did not reach the instance.
+  const notDelivered =
+    code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || error instanceof undiciErrors.ConnectTimeoutError;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AttemptFailure('connection_error', `${instance.id}: ${code ?? reason}`, notDelivered, undefined, {
+    cause: error,
+  });
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

@@ -1,0 +1,33 @@
+/**
+ * The public surface of @switchyard/infra: what services may import. Modelled on go-kit's
+ * sd + sd/lb: registrar → watcher → balancer → client, plus server bootstrap, tracing, metrics.
+ */
+export { loadConfig, ConfigError, baseConfigShape, type BaseConfig } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+export { nextIndex, isNewIndex } from './blocking-index.js';
+export { createConsulClient, type ConsulClient } from './consul.js';
+export { instanceOrigin, type Instance } from './instance.js';
+export { Registrar, type Registration, type RegistrarOptions } from './registrar.js';
+export { Watcher, type WatcherOptions } from './watcher.js';
+export { WatcherRegistry } from './watchers.js';
+export { createBalancer, powerOfTwoChoices, randomChoice, roundRobin, type Balancer, type BalancerName, type LoadOf } from './balancer/index.js';
+export {
+  ServiceClient,
+  type Fallback,
+  type ServiceClientOptions,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './client/service-client.js';
+export { NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable } from './client/errors.js';
+export { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
+export { defaultBreakerOptions, type BreakerOptions } from './client/breakers.js';
+export { HttpError, badRequest, notFound } from './server/http-error.js';
+export { toErrorResponse } from './server/error-handler.js';
+export type { Probe } from './server/health.js';
+export { runService, startService, type RunningService, type ServiceContext, type ServiceParts, type ServiceSpec } from './server/service.js';
+export { createMysqlPool, createRedis } from './stores.js';
+export { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, startTracing, tracer } from './tracing.js';
+export { metricsRegistry } from './metrics.js';
+export { default as express, type Router, type Request, type Response, type NextFunction } from 'express';
+export { z } from 'zod';

@@ -1,0 +1,129 @@
+import type { Logger } from 'pino';
+import { backoffDelay, sleep } from './backoff.js';
+import type { ConsulClient } from './consul.js';
+
+export interface Registration {
+  id: string;
+  name: string;
+  address: string;
+  port: number;
+  tags?: string[];
+  meta?: Record<string, string>;
+  /** Path Consul polls; defaults to the readiness probe. */
+  checkPath?: string;
+}
+
+export interface RegistrarOptions {
+  consul: ConsulClient;
+  logger?: Logger;
+  checkIntervalSeconds?: number;
+  checkTimeoutSeconds?: number;
+  /** How often the agent is asked whether it still knows us (re-registration after an agent restart). */
+  heartbeatMs?: number;
+}
+
+/**
+ * Makes one instance a good Consul citizen: registers it (after it listens and its ready probe
+ * passed, so the check's initial "passing" is honest and the instance is routable within
+ * milliseconds), re-registers if the agent forgets it, and deregisters first on shutdown.
+ */
+export class Registrar {
+  private stopped = false;
+  private registered = false;
+  private readonly stop = new AbortController();
+  private heartbeat: Promise<void> | undefined;
+
+  constructor(
+    private readonly registration: Registration,
+    private readonly options: RegistrarOptions,
+  ) {}
+
+  get serviceId(): string {
+    return this.registration.id;
+  }
+
+  /**
+   * Registers, retrying with backoff while the agent is unreachable (logging each failure, never
+   * crashing), then keeps watching that the registration still exists. Resolves on the first
+   * successful registration.
+   */
+  async start(): Promise<void> {
+    await this.registerUntilDone();
+    this.heartbeat = this.keepRegistered();
+  }
+
+  /** Deregisters (bounded in time: an unreachable agent must not block shutdown). */
+  async deregister(timeoutMs = 2_000): Promise<void> {
+    this.stopped = true;
+    this.stop.abort();
+    if (!this.registered) return;
+    try {
+      await this.options.consul.agent.service.deregister({ id: this.registration.id, timeout: timeoutMs } as never);
+      this.registered = false;
+      this.options.logger?.info({ serviceId: this.registration.id }, 'deregistered from consul');
+    } catch (error) {
+      // DeregisterCriticalServiceAfter removes us within ~1-2 min anyway.
+      this.options.logger?.warn({ serviceId: this.registration.id, err: (error as Error).message }, 'deregistration failed');
+    }
+    await this.heartbeat;
+  }
+
+  private async registerUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.register();
+        return;
+      } catch (error) {
+        const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5_000 });
+        this.options.logger?.warn(
+          { serviceId: this.registration.id, err: (error as Error).message, retryInMs: delay },
+          `consul unreachable: cannot register ${this.registration.id} yet, retrying`,
+        );
+        await sleep(delay, this.stop.signal);
+      }
+    }
+  }
+
+  private async register(): Promise<void> {
+    const r = this.registration;
+    const checkUrl = `http://${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}${r.checkPath ?? '/health/ready'}`;
+    await this.options.consul.agent.service.register({
+      id: r.id,
+      name: r.name,
+      address: r.address,
+      port: r.port,
+      tags: r.tags ?? [],
+      meta: r.meta ?? {},
+      check: {
+        http: checkUrl,
+        interval: `${this.options.checkIntervalSeconds ?? 2}s`,
+        timeout: `${this.options.checkTimeoutSeconds ?? 1}s`,
+        deregistercriticalserviceafter: '1m',
+        // We only register once the ready probe passed: starting "passing" makes the instance
+        // routable in milliseconds instead of after Consul's staggered first check (reference §7).
+        status: 'passing',
+      },
+      timeout: 2_000,
+    } as never);
+    this.registered = true;
+    this.options.logger?.info({ serviceId: r.id, address: r.address, port: r.port }, `registered ${r.id} in consul`);
+  }
+
+  private async keepRegistered(): Promise<void> {
+    const every = this.options.heartbeatMs ?? 1_000;
+    while (!this.stopped) {
+      await sleep(every, this.stop.signal);
+      if (this.stopped) return;
+      try {
+        const services = (await this.options.consul.agent.service.list({ timeout: 1_000 } as never)) as Record<string, unknown>;
+        if (this.stopped) return;
+        if (!(this.registration.id in services)) {
+          this.options.logger?.warn({ serviceId: this.registration.id }, 'consul lost our registration; registering again');
+          await this.register();
+        }
+      } catch {
+        // Agent down: the next round tries again; the watcher side logs the outage.
+      }
+    }
+  }
+}

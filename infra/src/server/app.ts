@@ -1,0 +1,43 @@
+import express, { type Express, type Router } from 'express';
+import type { Logger } from 'pino';
+import { metricsRegistry } from '../metrics.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { mountHealthRoutes, type HealthState, type Probe } from './health.js';
+import { accessLog, identityHeaders, serverSpans } from './middleware.js';
+
+export interface AppOptions {
+  logger: Logger;
+  serviceId: () => string;
+  probes: Record<string, Probe>;
+  state: HealthState;
+  /** The service's own routes. */
+  routes: (router: Router) => void;
+  jsonLimit?: string;
+}
+
+/**
+ * The express app every service runs: identity headers, tracing, access log and metrics, health
+ * and metrics routes, the service's routes, then JSON 404 and JSON errors.
+ */
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(identityHeaders(options.serviceId, options.state));
+  app.use(serverSpans());
+  app.use(accessLog(options.logger));
+  const platform = express.Router();
+  mountHealthRoutes(platform, options.probes, options.state, options.serviceId);
+  platform.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metricsRegistry.contentType);
+    res.send(await metricsRegistry.metrics());
+  });
+  app.use(platform);
+  app.use(express.json({ limit: options.jsonLimit ?? '100kb' }));
+  const routes = express.Router();
+  options.routes(routes);
+  app.use(routes);
+  app.use(notFoundHandler);
+  app.use(errorHandler(options.logger));
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { UpstreamError } from '../client/errors.js';
+import { HttpError } from './http-error.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; [extra: string]: unknown };
+}
+
+/** Maps any thrown error to `{error:{code,message}}`; never leaks a stack trace to the client. */
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof HttpError) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message, ...error.details } } };
+  }
+  if (error instanceof UpstreamError) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message, service: error.service } } };
+  }
+  if (error instanceof ZodError) {
+    const message = error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    return { status: 400, body: { error: { code: 'invalid_request', message } } };
+  }
+  const bodyParserType = (error as { type?: string } | null)?.type;
+  if (bodyParserType === 'entity.parse.failed') {
+    return { status: 400, body: { error: { code: 'invalid_json', message: 'request body is not valid JSON' } } };
+  }
+  if (bodyParserType === 'entity.too.large') {
+    return { status: 413, body: { error: { code: 'payload_too_large', message: 'request body is too large' } } };
+  }
+  const status = (error as { status?: number } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = bodyParserType === 'encoding.unsupported' ? 'unsupported_encoding' : 'bad_request';
+    return { status, body: { error: { code, message: (error as Error).message } } };
+  }
+  return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const { status, body } = toErrorResponse(error);
+    if (status >= 500) {
+      logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
+};

@@ -1,0 +1,249 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'mysql2/promise';
+import { z } from 'zod';
+import { sleep } from '../backoff.js';
+import { ServiceClient, type ServiceClientOptions } from '../client/service-client.js';
+import { ConfigError, loadConfig, type BaseConfig } from '../config.js';
+import { createConsulClient } from '../consul.js';
+import { createLogger, type Logger } from '../logger.js';
+import { Registrar } from '../registrar.js';
+import { createMysqlPool, createRedis } from '../stores.js';
+import { registerStoreInstrumentations, startTracing, type TracingHandle } from '../tracing.js';
+import type { Watcher } from '../watcher.js';
+import { WatcherRegistry } from '../watchers.js';
+import { createApp } from './app.js';
+import type { HealthState, Probe } from './health.js';
+import { runProbes } from './health.js';
+import { advertiseAddress, serviceIdFor } from './network.js';
+
+const storeConfigShape = {
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/switchyard'),
+  /** Safety refresh of the discovery blocking queries (changes arrive at once regardless). */
+  DISCOVERY_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+};
+
+/** What a service's setup receives: its config and the platform's shared pieces. */
+export interface ServiceContext<C> {
+  config: BaseConfig & z.infer<z.ZodObject<typeof storeConfigShape>> & C;
+  logger: Logger;
+  /** A ServiceClient for `service`, sharing this process's single watcher of that service. */
+  client(service: string, options?: ServiceClientOptions): ServiceClient;
+  watch(service: string): Watcher;
+  /** The process's Redis connection (REDIS_URL), traced, probed by /health/ready, closed on exit. */
+  redis(): Redis;
+  /** The process's MySQL pool (MYSQL_URL), traced, probed by /health/ready, closed on exit. */
+  mysql(): Pool;
+  /** This instance's Consul service id (known once the server listens). */
+  serviceId(): string;
+}
+
+export interface ServiceParts {
+  routes: (router: Router) => void;
+  /** Extra readiness checks beyond the stores the service uses. */
+  probes?: Record<string, Probe>;
+  /** Starts background work once the instance listens (e.g. the worker's loop). */
+  onStarted?: () => void | Promise<void>;
+  /** Stops background work; runs after deregistration, before the stores close. */
+  onShutdown?: () => void | Promise<void>;
+}
+
+export interface ServiceSpec<E extends z.ZodRawShape> {
+  /** Consul service name. */
+  name: string;
+  config?: E;
+  tags?: string[];
+  /** Port when PORT is unset (gateway 8080, webui 8000); everything else takes an ephemeral one. */
+  defaultPort?: number;
+  jsonLimit?: string;
+  setup(ctx: ServiceContext<z.infer<z.ZodObject<E>>>): ServiceParts | Promise<ServiceParts>;
+}
+
+export interface RunningService {
+  serviceId: string;
+  port: number;
+  server: Server;
+  /** Deregister → drain → close, as on SIGTERM (without exiting the process). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Boots one instance: config → tracing hooks → setup → listen → ready probe → register in Consul
+ * (retrying while Consul is unreachable) → SIGTERM/SIGINT: deregister → short grace → stop
+ * background work → drain in-flight requests → close stores → flush traces.
+ */
+export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSpec<E>): Promise<RunningService> {
+  const env = { ...process.env };
+  if (env.PORT === undefined && spec.defaultPort !== undefined) env.PORT = String(spec.defaultPort);
+  type Config = ServiceContext<z.infer<z.ZodObject<E>>>['config'];
+  const config = loadConfig({ ...storeConfigShape, ...(spec.config ?? ({} as E)) }, env) as Config;
+  registerStoreInstrumentations();
+  const logger = createLogger({ service: spec.name, level: config.LOG_LEVEL });
+  const consul = createConsulClient(config.CONSUL_HTTP_ADDR);
+  const watchers = new WatcherRegistry(consul, { logger, waitSeconds: config.DISCOVERY_WAIT_SECONDS });
+  const state: HealthState = { draining: false };
+  const clients: ServiceClient[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  const probes: Record<string, Probe> = {};
+  let serviceId = `${spec.name}-starting`;
+  let redis: Redis | undefined;
+  let mysql: Pool | undefined;
+
+  const ctx: ServiceContext<z.infer<z.ZodObject<E>>> = {
+    config,
+    logger,
+    client(service, options) {
+      const client = new ServiceClient(service, watchers.watch(service), { logger, ...options });
+      clients.push(client);
+      return client;
+    },
+    watch: (service) => watchers.watch(service),
+    redis() {
+      if (!redis) {
+        const connection = createRedis(config.REDIS_URL);
+        connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+        probes.redis = () => connection.ping();
+        closers.push(() => connection.quit().catch(() => connection.disconnect()));
+        redis = connection;
+      }
+      return redis;
+    },
+    mysql() {
+      if (!mysql) {
+        const pool = createMysqlPool(config.MYSQL_URL);
+        probes.mysql = () => pool.query('SELECT 1');
+        closers.push(() => pool.end());
+        mysql = pool;
+      }
+      return mysql;
+    },
+    serviceId: () => serviceId,
+  };
+
+  const parts = await spec.setup(ctx);
+  Object.assign(probes, parts.probes);
+  const app = createApp({ logger, serviceId: () => serviceId, probes, state, routes: parts.routes, jsonLimit: spec.jsonLimit });
+  const server = await listen(app, config.PORT);
+  const port = (server.address() as AddressInfo).port;
+  serviceId = serviceIdFor(spec.name, port);
+  const address = advertiseAddress(config.ADVERTISE_ADDR, config.CONSUL_HTTP_ADDR);
+  const tracing: TracingHandle = startTracing({
+    serviceName: spec.name,
+    instanceId: serviceId,
+    version: config.SERVICE_VERSION,
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
+  logger.info({ serviceId, port, address, tracing: tracing.enabled }, `${spec.name} listening on :${port}`);
+
+  const registrar = new Registrar(
+    {
+      id: serviceId,
+      name: spec.name,
+      address,
+      port,
+      tags: spec.tags ?? [],
+      meta: { version: config.SERVICE_VERSION, pid: String(process.pid), started_at: new Date().toISOString() },
+    },
+    { consul, logger },
+  );
+  // Register only once our own dependencies answer, so "passing" at registration is the truth.
+  const registration = waitUntilReady(probes, logger, state).then(() => (state.draining ? undefined : registrar.start()));
+  await parts.onStarted?.();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      logger.info({ serviceId }, 'shutting down: deregistering, then draining');
+      state.draining = true;
+      await registrar.deregister();
+      // Callers' blocking queries see the deregistration within milliseconds; this grace covers a
+      // request already on its way, so it lands on an instance that still answers.
+      await sleep(config.SHUTDOWN_GRACE_MS);
+      await parts.onShutdown?.();
+      await drain(server, config.SHUTDOWN_DRAIN_MS, logger);
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await watchers.stopAll();
+      await Promise.allSettled(closers.map((close) => close()));
+      await registration.catch(() => {});
+      await tracing.shutdown();
+      logger.info({ serviceId }, 'stopped');
+    })());
+
+  return { serviceId, port, server, shutdown };
+}
+
+/**
+ * The entry point of a service's main.ts: starts it, exits 0 after a graceful shutdown on
+ * SIGTERM/SIGINT, exits 1 with one clear line on bad configuration or a failed start.
+ */
+export async function runService<E extends z.ZodRawShape = {}>(spec: ServiceSpec<E>): Promise<void> {
+  let running: RunningService;
+  try {
+    running = await startService(spec);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `failed to start: ${(error as Error).stack ?? error}`;
+    process.stderr.write(`${spec.name}: ${message}\n`);
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`${spec.name}: second ${signal}, exiting without waiting\n`);
+      process.exit(130);
+    }
+    running.shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`${spec.name}: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // A crash still deregisters (bounded), so callers stop routing to us at once rather than after
+  // Consul's check fails.
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`${spec.name}: fatal: ${error.stack ?? error}\n`);
+    const exit = () => process.exit(1);
+    setTimeout(exit, 3_000).unref();
+    running.shutdown().finally(exit);
+  });
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+    // Longer than the clients' keep-alive (4.5 s) so the client, not the server, closes idle sockets.
+    server.keepAliveTimeout = 6_000;
+    server.headersTimeout = 7_000;
+  });
+}
+
+async function waitUntilReady(probes: Record<string, Probe>, logger: Logger, state: HealthState): Promise<void> {
+  for (let attempt = 0; !state.draining; attempt++) {
+    const { ok, checks } = await runProbes(probes);
+    if (ok) return;
+    if (attempt % 10 === 0) logger.warn({ checks }, 'not ready yet; registering in consul once the probes pass');
+    await sleep(500);
+  }
+}
+
+async function drain(server: Server, timeoutMs: number, logger: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cancelTimer = new AbortController();
+  const timedOut = await Promise.race([closed.then(() => false), sleep(timeoutMs, cancelTimer.signal).then(() => true)]);
+  cancelTimer.abort();
+  if (timedOut) {
+    logger.warn({ timeoutMs }, 'drain timeout: closing the remaining connections');
+    server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Pool, PoolOptions } from 'mysql2/promise';
+import { registerStoreInstrumentations } from './tracing.js';
+
+// Loaded through require() on purpose: OpenTelemetry patches CommonJS modules as they are
+// required, so loading them here, after the instrumentations are registered, traces every command.
+const require = createRequire(import.meta.url);
+
+export function createRedis(url: string, options: RedisOptions = {}): Redis {
+  registerStoreInstrumentations();
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  return new RedisClient(url, {
+    // Fail fast while Redis is down instead of queueing commands without bound.
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    connectTimeout: 2_000,
+    lazyConnect: false,
+    ...options,
+  });
+}
+
+export function createMysqlPool(url: string, options: PoolOptions = {}): Pool {
+  registerStoreInstrumentations();
+  const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+  return mysql.createPool({ uri: url, connectionLimit: 10, waitForConnections: true, connectTimeout: 2_000, ...options });
+}

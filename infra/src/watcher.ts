@@ -1,0 +1,173 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { isNewIndex, nextIndex } from './blocking-index.js';
+import type { ConsulClient } from './consul.js';
+import type { Instance } from './instance.js';
+import { healthyInstancesGauge } from './metrics.js';
+
+export interface WatcherOptions {
+  consul: ConsulClient;
+  service: string;
+  logger?: Logger;
+  /**
+   * Longest a blocking query waits for a change before Consul answers anyway (the "safety
+   * refresh"). Changes arrive as soon as they happen; this only bounds how stale a silently
+   * lost update could be.
+   */
+  waitSeconds?: number;
+  /** Backoff between failed queries while Consul is unreachable. */
+  backoff?: BackoffOptions;
+}
+
+interface HealthEntry {
+  Node?: { Node?: string; Address?: string };
+  Service: { ID: string; Service: string; Address?: string; Port: number; Tags?: string[] | null; Meta?: Record<string, string> | null };
+}
+
+type WatcherEvents = {
+  change: [instances: readonly Instance[]];
+  error: [error: Error];
+};
+
+/**
+ * Keeps the list of **passing** instances of one service fresh through Consul blocking queries
+ * on `/v1/health/service/<name>?passing`. While Consul is unreachable it keeps the last list it
+ * had (callers keep working) and retries with backoff; it never empties the list on an error.
+ */
+export class Watcher extends EventEmitter<WatcherEvents> {
+  readonly service: string;
+  private current: readonly Instance[] = [];
+  private index = 0;
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private readonly abort = new EventEmitter();
+  private readonly stopController = new AbortController();
+  private firstAnswer: Promise<void>;
+  private markAnswered!: () => void;
+  /** Time of the last successful answer from Consul, 0 before the first. */
+  lastSyncAt = 0;
+  consecutiveFailures = 0;
+
+  constructor(private readonly options: WatcherOptions) {
+    super();
+    this.service = options.service;
+    this.firstAnswer = new Promise((resolve) => (this.markAnswered = resolve));
+    // An 'error' event without listeners would throw; errors are also logged, so that is enough.
+    this.on('error', () => {});
+  }
+
+  /** The last known passing instances (possibly stale while Consul is down). */
+  instances(): readonly Instance[] {
+    return this.current;
+  }
+
+  start(): this {
+    if (!this.stopped) return this;
+    this.stopped = false;
+    this.loop = this.run();
+    return this;
+  }
+
+  /**
+   * Resolves once Consul has answered at least once, or after `timeoutMs` (whatever is known by
+   * then is returned). Callers use it so a fresh process does not start with an empty list.
+   */
+  async ready(timeoutMs = 5_000): Promise<readonly Instance[]> {
+    await Promise.race([this.firstAnswer, sleep(timeoutMs, this.stopController.signal)]);
+    return this.current;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopController.abort();
+    this.abort.emit('cancel');
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const wait = this.options.waitSeconds ?? 30;
+    const backoff = this.options.backoff ?? { baseMs: 100, maxMs: 5_000 };
+    while (!this.stopped) {
+      try {
+        const { index, entries } = await this.query(wait);
+        const fresh = isNewIndex(this.index, index);
+        this.index = index;
+        this.lastSyncAt = Date.now();
+        if (this.consecutiveFailures > 0) {
+          this.options.logger?.info({ service: this.service }, 'consul reachable again; watching resumed');
+        }
+        this.consecutiveFailures = 0;
+        if (fresh) this.apply(entries.map(toInstance));
+        this.markAnswered();
+      } catch (error) {
+        if (this.stopped) break;
+        this.consecutiveFailures += 1;
+        const delay = backoffDelay(this.consecutiveFailures - 1, backoff);
+        // Index 0 on the next try: after an outage the agent may have restarted with a lower index.
+        this.index = 0;
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.options.logger?.warn(
+          { service: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
+          'consul query failed; keeping the last known instances',
+        );
+        this.emit('error', err);
+        await sleep(delay, this.stopController.signal);
+      }
+    }
+  }
+
+  private async query(waitSeconds: number): Promise<{ index: number; entries: HealthEntry[] }> {
+    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
+    const cancel = () => ctx.emit('cancel');
+    this.abort.once('cancel', cancel);
+    try {
+      const [response, body] = (await this.options.consul.health.service({
+        service: this.service,
+        passing: true,
+        index: String(this.index),
+        wait: `${waitSeconds}s`,
+        // Consul may hold the query up to wait + wait/16; anything far beyond that is a dead link.
+        timeout: Math.ceil(waitSeconds * 1000 * 1.1) + 5_000,
+        ctx,
+      } as never)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[]];
+      return { index: nextIndex(this.index, response.headers['x-consul-index']), entries: body ?? [] };
+    } finally {
+      this.abort.off('cancel', cancel);
+    }
+  }
+
+  private apply(next: Instance[]): void {
+    next.sort((a, b) => a.id.localeCompare(b.id));
+    if (sameInstances(this.current, next)) return;
+    this.current = Object.freeze(next);
+    healthyInstancesGauge.set({ service: this.service }, next.length);
+    this.options.logger?.info(
+      { service: this.service, instances: next.map((i) => i.id) },
+      `passing instances of ${this.service}: ${next.length}`,
+    );
+    this.emit('change', this.current);
+  }
+}
+
+export function toInstance(entry: HealthEntry): Instance {
+  const service = entry.Service;
+  return {
+    id: service.ID,
+    service: service.Service,
+    // An empty service address means "the node's address" in Consul's model.
+    address: service.Address || entry.Node?.Address || '127.0.0.1',
+    port: service.Port,
+    tags: service.Tags ?? [],
+    meta: service.Meta ?? {},
+  };
+}
+
+function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return x.id === y.id && x.address === y.address && x.port === y.port;
+  });
+}
