@@ -1,0 +1,23 @@
+export const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
+
+export interface HealthEntry {
+  Service: { ID: string; Service: string; Address: string; Port: number; Meta: Record<string, string>; Tags: string[] };
+  Checks: Array<{ Status: string; ServiceID: string }>;
+}
+
+/** Instances of `service` as Consul reports them (`passing` only by default). */
+export async function healthOf(service: string, passing = true): Promise<HealthEntry[]> {
+  const response = await fetch(`${CONSUL}/v1/health/service/${encodeURIComponent(service)}${passing ? '?passing' : ''}`);
+  if (!response.ok) throw new Error(`consul answered ${response.status}`);
+  return (await response.json()) as HealthEntry[];
+}
+
+export async function passingIds(service: string): Promise<string[]> {
+  return (await healthOf(service)).map((e) => e.Service.ID).sort();
+}
+
+/** Every service id registered with the local agent, whatever its health. */
+export async function agentServiceIds(): Promise<string[]> {
+  const response = await fetch(`${CONSUL}/v1/agent/services`);
+  return Object.keys((await response.json()) as Record<string, unknown>);
+}
