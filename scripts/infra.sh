@@ -80,19 +80,16 @@ alive() {
 }
 
 # our_pid <component>: print the recorded pid when that process is still running the
-# expected program; otherwise drop the stale pid file and fail.
+# expected program, else fail. Read-only: stale pid files are removed by start/stop, which
+# hold the lock (a launch writes its pid a moment before it execs the binary).
 our_pid() {
   local f pid
   f=$(pidfile "$1")
   [[ -f "$f" ]] || return 1
   pid=$(tr -dc 0-9 <"$f")
-  if [[ -n "$pid" ]] && alive "$pid" \
-    && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$(proc_name "$1")" ]]; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$f"
-  return 1
+  [[ -n "$pid" ]] && alive "$pid" \
+    && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$(proc_name "$1")" ]] \
+    && echo "$pid"
 }
 
 # wait_exit <pid> <seconds>: poll until the process is gone; fails on timeout.
@@ -105,14 +102,27 @@ wait_exit() {
 }
 
 show_log() {
-  [[ -s "$1" ]] || return 0
+  [[ -s "$1" && -r "$1" ]] || return 0
   echo "[infra] last lines of $1:" >&2
   tail -n 20 "$1" | sed 's/^/    /' >&2
 }
 
+# show_logs <component>: the logs that explain a failed start.
+show_logs() {
+  show_log "$(logfile "$1")"
+  case $1 in
+    redis) [[ -z "${REDIS_LOG:-}" ]] || show_log "$REDIS_LOG" ;;
+    mariadb) # mariadbd writes its errors to log-error (Debian: /var/log/mysql/error.log)
+      local f
+      f=$(my_print_defaults mysqld 2>/dev/null | sed -n 's/^--log[-_]error=//p' | tail -n 1)
+      show_log "${f:-/var/log/mysql/error.log}" ;;
+  esac
+}
+
 # ---------------------------------------------------------------- launchers
 # Each launcher starts the component detached from this shell, with its pid in the pid file
-# (the pid file may appear a moment later for self-daemonizing programs).
+# (the pid file may appear a moment later for self-daemonizing programs). Each closes fd 9,
+# the lock, so that a long-running daemon does not hold it.
 
 need_bin() {
   [[ -x "$BIN_DIR/$1" ]] || die "$1: binary not found at $BIN_DIR/$1; run 'make tools' (or 'bash scripts/tools.sh $1') to build it"
@@ -125,7 +135,7 @@ launch_mariadb() {
   fi
   start-stop-daemon --start --oknodo --background \
     --make-pidfile --pidfile "$(pidfile mariadb)" --output "$(logfile mariadb)" \
-    --exec /usr/sbin/mariadbd </dev/null >>"$(logfile mariadb)" 2>&1
+    --exec /usr/sbin/mariadbd </dev/null >>"$(logfile mariadb)" 2>&1 9>&-
 }
 
 launch_redis() {
@@ -135,7 +145,7 @@ launch_redis() {
   [[ -w "${log%/*}" ]] || log=$(logfile redis)
   REDIS_LOG=$log
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
-    --dir "$dir" --logfile "$log" --pidfile "$(pidfile redis)" </dev/null >>"$(logfile redis)" 2>&1
+    --dir "$dir" --logfile "$log" --pidfile "$(pidfile redis)" </dev/null >>"$(logfile redis)" 2>&1 9>&-
 }
 
 # launch_bin <component> <args...>: run a cached binary in its own session; the inner shell
@@ -147,12 +157,15 @@ launch_bin() {
   (
     cd "$STATE_DIR"
     exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$(pidfile "$c")" "$BIN_DIR/$c" "$@" \
-      </dev/null >"$(logfile "$c")" 2>&1
+      </dev/null >"$(logfile "$c")" 2>&1 9>&-
   ) &
 }
 
 launch_consul() { launch_bin consul agent -dev -client 127.0.0.1 -bind 127.0.0.1 -log-level warn; }
-launch_jaeger() { launch_bin jaeger; }
+# Jaeger traces itself over OTLP gRPC to its own :4317 receiver; on SIGTERM that receiver stops
+# first and the final flush would wait out the exporter's default 10 s timeout. A short export
+# timeout (standard OTel SDK variable, Jaeger's process only) makes it exit in about a second.
+launch_jaeger() { OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=${OTEL_EXPORTER_OTLP_TRACES_TIMEOUT:-1000} launch_bin jaeger; }
 
 url_of() {
   case $1 in
@@ -182,7 +195,7 @@ start_one() {
     say "$c: pid $pid is running but not answering yet; waiting"
     deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
     while alive "$pid" && ! "up_$c"; do
-      (( $(now_ms) < deadline )) || { show_log "$(logfile "$c")"; die "$c: pid $pid still not answering after ${TIMEOUT}s"; }
+      (( $(now_ms) < deadline )) || { show_logs "$c"; die "$c: pid $pid still not answering after ${TIMEOUT}s"; }
       sleep 0.2
     done
     if "up_$c"; then
@@ -211,11 +224,11 @@ start_one() {
   rm -f "$(pidfile "$c")"
   say "$c: starting"
   REDIS_LOG=
-  "launch_$c" || { show_log "$(logfile "$c")"; die "$c: failed to launch"; }
+  "launch_$c" || { show_logs "$c"; die "$c: failed to launch"; }
   deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
   until "up_$c"; do
     if (( $(now_ms) >= deadline )); then
-      show_log "${REDIS_LOG:-$(logfile "$c")}"
+      show_logs "$c"
       die "$c: did not answer within ${TIMEOUT}s (pid file $(pidfile "$c"))"
     fi
     # Once the pid file exists, a dead process means the start failed: report it right away.
@@ -223,7 +236,7 @@ start_one() {
     pid=$(tr -dc 0-9 2>/dev/null <"$(pidfile "$c")" || true)
     if [[ -n "$pid" ]] && ! alive "$pid"; then
       rm -f "$(pidfile "$c")"
-      show_log "${REDIS_LOG:-$(logfile "$c")}"
+      show_logs "$c"
       die "$c: exited during startup (pid $pid)"
     fi
     sleep 0.2
@@ -236,6 +249,7 @@ stop_one() {
   local c=$1 t0 pid
   t0=$(now_ms)
   if ! pid=$(our_pid "$c"); then
+    rm -f "$(pidfile "$c")"
     if "up_$c"; then
       say "$c: up but not started by infra.sh; left running"
     else

@@ -1,13 +1,15 @@
 /**
  * Consul blocking-query index bookkeeping, following Consul's own guidance:
- * - an index that is missing, not a number or <= 0 restarts from 0 (a plain, non-blocking read),
- *   so a bad header can never make us spin on `index=0`-style immediate returns forever;
+ * - an index that is missing, not a number or <= 0 becomes 1, never 0: `index=0` is a plain,
+ *   non-blocking read, so a loop fed a bad header would otherwise spin on immediate answers
+ *   (Consul: "sanity check index is greater than zero ... reset the index to 1");
  * - an index that goes backwards (agent restart, snapshot restore) resets to 0 instead of
- *   waiting on a future that will not come (go-kit's "stale index" bug).
+ *   waiting on a future that will not come (go-kit's "stale index" bug): one plain read then
+ *   returns the agent's current index.
  */
 export function nextIndex(previous: number, received: string | number | undefined | null): number {
-  const value = typeof received === 'string' ? Number(received) : received;
-  if (value === undefined || value === null || !Number.isFinite(value) || value <= 0) return 0;
+  const value = typeof received === 'string' && received.trim() !== '' ? Number(received) : received;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return 1;
   if (value < previous) return 0;
   return value;
 }

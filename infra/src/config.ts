@@ -25,6 +25,8 @@ export const baseConfigShape = {
   /** Upper bound for in-flight requests to finish once the listener is closed. */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   SERVICE_VERSION: z.string().default('0.1.0'),
+  /** One info line per request; benchmarks turn it off to measure the platform, not the log pipe. */
+  ACCESS_LOG: z.stringbool().default(true),
 } as const;
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

@@ -32,6 +32,8 @@ export class Registrar {
   private registered = false;
   private readonly stop = new AbortController();
   private heartbeat: Promise<void> | undefined;
+  /** The registration call in flight, if any (see deregister). */
+  private pending: Promise<void> | undefined;
 
   constructor(
     private readonly registration: Registration,
@@ -56,6 +58,10 @@ export class Registrar {
   async deregister(timeoutMs = 2_000): Promise<void> {
     this.stopped = true;
     this.stop.abort();
+    // A registration already on the wire (first start, or the heartbeat re-registering after an
+    // agent restart) would land after our deregistration and leave a ghost entry for a process
+    // that is gone; wait for it (it is bounded by its own timeout) so we deregister after it.
+    await this.pending?.catch(() => {});
     if (!this.registered) return;
     try {
       await this.options.consul.agent.service.deregister({ id: this.registration.id, timeout: timeoutMs } as never);
@@ -85,6 +91,16 @@ export class Registrar {
   }
 
   private async register(): Promise<void> {
+    const call = this.send();
+    this.pending = call;
+    try {
+      await call;
+    } finally {
+      if (this.pending === call) this.pending = undefined;
+    }
+  }
+
+  private async send(): Promise<void> {
     const r = this.registration;
     const checkUrl = `http://${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}${r.checkPath ?? '/health/ready'}`;
     await this.options.consul.agent.service.register({

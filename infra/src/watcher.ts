@@ -18,6 +18,13 @@ export interface WatcherOptions {
   waitSeconds?: number;
   /** Backoff between failed queries while Consul is unreachable. */
   backoff?: BackoffOptions;
+  /**
+   * After an outage, how long an empty answer is not trusted while we still hold instances. A
+   * restarted agent (`-dev`, or one that lost its state) first knows nobody: its instances
+   * re-register within their registrar heartbeat (1 s). Taking that first empty answer at face
+   * value would turn a Consul blip into NoHealthyInstance for everyone.
+   */
+  recoveryGraceMs?: number;
 }
 
 interface HealthEntry {
@@ -44,6 +51,8 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   private readonly abort = new EventEmitter();
   private readonly stopController = new AbortController();
   private firstAnswer: Promise<void>;
+  /** Until this time an empty answer does not replace a non-empty list (see recoveryGraceMs). */
+  private distrustEmptyUntil = 0;
   private markAnswered!: () => void;
   /** Time of the last successful answer from Consul, 0 before the first. */
   lastSyncAt = 0;
@@ -74,7 +83,10 @@ export class Watcher extends EventEmitter<WatcherEvents> {
    * then is returned). Callers use it so a fresh process does not start with an empty list.
    */
   async ready(timeoutMs = 5_000): Promise<readonly Instance[]> {
-    await Promise.race([this.firstAnswer, sleep(timeoutMs, this.stopController.signal)]);
+    // The timer is cancelled once answered, so it does not hold the event loop open for seconds.
+    const answered = new AbortController();
+    await Promise.race([this.firstAnswer, sleep(timeoutMs, AbortSignal.any([this.stopController.signal, answered.signal]))]);
+    answered.abort();
     return this.current;
   }
 
@@ -91,15 +103,27 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     const backoff = this.options.backoff ?? { baseMs: 100, maxMs: 5_000 };
     while (!this.stopped) {
       try {
-        const { index, entries } = await this.query(wait);
+        // While an empty answer is being distrusted, wake up when the grace ends to re-decide.
+        const graceLeftMs = this.distrustEmptyUntil - Date.now();
+        const { index, entries } = await this.query(graceLeftMs > 0 ? `${Math.ceil(graceLeftMs)}ms` : `${wait}s`);
         const fresh = isNewIndex(this.index, index);
         this.index = index;
         this.lastSyncAt = Date.now();
         if (this.consecutiveFailures > 0) {
           this.options.logger?.info({ service: this.service }, 'consul reachable again; watching resumed');
+          this.distrustEmptyUntil = Date.now() + (this.options.recoveryGraceMs ?? 5_000);
         }
         this.consecutiveFailures = 0;
-        if (fresh) this.apply(entries.map(toInstance));
+        const next = entries.map(toInstance);
+        if (next.length === 0 && this.current.length > 0 && Date.now() < this.distrustEmptyUntil) {
+          this.options.logger?.info(
+            { service: this.service, keeping: this.current.length },
+            'consul just came back and knows no instance yet; keeping the last list while they re-register',
+          );
+        } else if (fresh || this.distrustEmptyUntil !== 0) {
+          this.distrustEmptyUntil = 0;
+          this.apply(next);
+        }
         this.markAnswered();
       } catch (error) {
         if (this.stopped) break;
@@ -118,7 +142,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     }
   }
 
-  private async query(waitSeconds: number): Promise<{ index: number; entries: HealthEntry[] }> {
+  private async query(wait: string): Promise<{ index: number; entries: HealthEntry[] }> {
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
     const cancel = () => ctx.emit('cancel');
     this.abort.once('cancel', cancel);
@@ -127,9 +151,9 @@ export class Watcher extends EventEmitter<WatcherEvents> {
         service: this.service,
         passing: true,
         index: String(this.index),
-        wait: `${waitSeconds}s`,
+        wait,
         // Consul may hold the query up to wait + wait/16; anything far beyond that is a dead link.
-        timeout: Math.ceil(waitSeconds * 1000 * 1.1) + 5_000,
+        timeout: Math.ceil(waitMs(wait) * 1.1) + 5_000,
         ctx,
       } as never)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[]];
       return { index: nextIndex(this.index, response.headers['x-consul-index']), entries: body ?? [] };
@@ -149,6 +173,10 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     );
     this.emit('change', this.current);
   }
+}
+
+function waitMs(wait: string): number {
+  return wait.endsWith('ms') ? Number(wait.slice(0, -2)) : Number(wait.slice(0, -1)) * 1000;
 }
 
 export function toInstance(entry: HealthEntry): Instance {

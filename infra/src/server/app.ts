@@ -13,6 +13,7 @@ export interface AppOptions {
   /** The service's own routes. */
   routes: (router: Router) => void;
   jsonLimit?: string;
+  accessLog?: boolean;
 }
 
 /**
@@ -25,7 +26,7 @@ export function createApp(options: AppOptions): Express {
   app.set('etag', false);
   app.use(identityHeaders(options.serviceId, options.state));
   app.use(serverSpans());
-  app.use(accessLog(options.logger));
+  app.use(accessLog(options.logger, options.accessLog ?? true));
   const platform = express.Router();
   mountHealthRoutes(platform, options.probes, options.state, options.serviceId);
   platform.get('/metrics', async (_req, res) => {

@@ -54,7 +54,7 @@ export function serverSpans(): RequestHandler {
 }
 
 /** Access log and the request metrics. Health and metrics scrapes log at debug to keep logs readable. */
-export function accessLog(logger: Logger): RequestHandler {
+export function accessLog(logger: Logger, enabled = true): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -63,7 +63,7 @@ export function accessLog(logger: Logger): RequestHandler {
       httpServerRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       httpServerDuration.observe({ method: req.method, route }, seconds);
       const line = { method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
-      if (QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
+      if (!enabled || QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
     next();

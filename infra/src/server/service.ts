@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
@@ -125,8 +125,9 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
 
   const parts = await spec.setup(ctx);
   Object.assign(probes, parts.probes);
-  const app = createApp({ logger, serviceId: () => serviceId, probes, state, routes: parts.routes, jsonLimit: spec.jsonLimit });
+  const app = createApp({ logger, serviceId: () => serviceId, probes, state, routes: parts.routes, jsonLimit: spec.jsonLimit, accessLog: config.ACCESS_LOG });
   const server = await listen(app, config.PORT);
+  const inFlight = trackInFlight(server);
   const port = (server.address() as AddressInfo).port;
   serviceId = serviceIdFor(spec.name, port);
   const address = advertiseAddress(config.ADVERTISE_ADDR, config.CONSUL_HTTP_ADDR);
@@ -158,6 +159,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
     (stopping ??= (async () => {
       logger.info({ serviceId }, 'shutting down: deregistering, then draining');
       state.draining = true;
+      inFlight.closeConnectionsAfterResponse();
       await registrar.deregister();
       // Callers' blocking queries see the deregistration within milliseconds; this grace covers a
       // request already on its way, so it lands on an instance that still answers.
@@ -233,6 +235,25 @@ async function waitUntilReady(probes: Record<string, Probe>, logger: Logger, sta
     if (attempt % 10 === 0) logger.warn({ checks }, 'not ready yet; registering in consul once the probes pass');
     await sleep(500);
   }
+}
+
+/**
+ * Responses still being prepared when shutdown begins. Their callers (ServiceClient's keep-alive
+ * pool) would otherwise keep the socket open after the answer, and server.close() would wait for
+ * their idle timeout (seconds) before the process can exit; `connection: close` on the answer
+ * ends the socket right after it, without racing a request the caller may be sending.
+ */
+function trackInFlight(server: Server) {
+  const responses = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    responses.add(res);
+    res.once('close', () => responses.delete(res));
+  });
+  return {
+    closeConnectionsAfterResponse() {
+      for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
+    },
+  };
 }
 
 async function drain(server: Server, timeoutMs: number, logger: Logger): Promise<void> {

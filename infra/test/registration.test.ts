@@ -1,0 +1,115 @@
+/**
+ * Registration and graceful shutdown against the real Consul agent: an instance is registered
+ * (passing, with its metadata) once it listens, and SIGTERM deregisters it before it drains, so an
+ * in-flight request still completes. A shutdown racing the registration leaves no ghost entry.
+ */
+import { Agent, request } from 'node:http';
+import { createConsulClient, Registrar } from '@switchyard/infra';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CONSUL, agentServiceIds, healthOf } from '../../test/support/consul.js';
+import { stopAllProcesses } from '../../test/support/processes.js';
+import { uniqueName, waitFor } from '../../test/support/wait.js';
+import { expectedServiceId, startEcho } from './support/echo.js';
+
+afterEach(stopAllProcesses);
+
+/**
+ * A GET whose `sent` resolves once the request is fully written, `response` once it is read. It
+ * goes over a keep-alive connection, as every ServiceClient call does.
+ */
+function slowGet(url: string, agent: Agent) {
+  let markSent!: () => void;
+  const sent = new Promise<void>((resolve) => (markSent = resolve));
+  const response = new Promise<{ status: number; headers: Record<string, unknown>; body: string; at: number }>((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, at: Date.now() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.on('finish', markSent);
+    req.end();
+  });
+  return { sent, response };
+}
+
+describe('registration (real Consul)', () => {
+  it('registers a listening instance as passing, with its id and metadata', async () => {
+    const name = uniqueName('reg');
+    const before = Date.now();
+    const echo = await startEcho(name, { SERVICE_VERSION: '7.7.7-test' });
+    expect(echo.serviceId).toBe(expectedServiceId(name, echo.port));
+
+    const [entry] = await waitFor('the instance to pass in consul', async () => {
+      const entries = await healthOf(name);
+      return entries.length === 1 ? entries : undefined;
+    });
+    expect(entry!.Service.ID).toBe(echo.serviceId);
+    expect(entry!.Service.Service).toBe(name);
+    expect(entry!.Service.Port).toBe(echo.port);
+    expect(entry!.Service.Address).toBe('127.0.0.1');
+    expect(entry!.Checks.every((check) => check.Status === 'passing')).toBe(true);
+
+    const meta = entry!.Service.Meta;
+    expect(meta.version).toBe('7.7.7-test');
+    expect(meta.pid).toBe(String(echo.process.child.pid));
+    const startedAt = Date.parse(meta.started_at!);
+    expect(startedAt).toBeGreaterThanOrEqual(before - 1_000);
+    expect(startedAt).toBeLessThanOrEqual(Date.now());
+
+    // The instance says who it is on every answer.
+    const live = await fetch(`${echo.url}/health/live`);
+    expect(live.headers.get('x-served-by')).toBe(echo.serviceId);
+  });
+
+  it('on SIGTERM deregisters at once, finishes the in-flight request, then exits 0', async () => {
+    const name = uniqueName('drain');
+    const echo = await startEcho(name);
+    await waitFor('the instance to pass in consul', async () => (await healthOf(name)).length === 1);
+
+    const agent = new Agent({ keepAlive: true });
+    const slow = slowGet(`${echo.url}/slow?ms=1500`, agent);
+    await slow.sent;
+    const signalledAt = Date.now();
+    echo.process.child.kill('SIGTERM');
+
+    const goneAt = await waitFor(
+      'the instance to leave consul',
+      async () => ((await healthOf(name, false)).length === 0 && !(await agentServiceIds()).includes(echo.serviceId) ? Date.now() : undefined),
+      { timeoutMs: 5_000, intervalMs: 10 },
+    );
+    // Deregistration comes first, long before the 1.5 s request could complete.
+    expect(goneAt - signalledAt).toBeLessThan(1_000);
+
+    const answer = await slow.response;
+    expect(answer.at).toBeGreaterThan(goneAt);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ id: echo.serviceId, sleptMs: 1500 });
+
+    // The keep-alive connection is closed with that last answer, so the drain does not wait
+    // for the caller's idle timeout: the process exits right after.
+    expect(answer.headers.connection).toBe('close');
+    const exit = await echo.process.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - answer.at).toBeLessThan(2_000);
+    agent.destroy();
+    expect(echo.process.output()).toContain('deregistered from consul');
+  });
+
+  it('leaves no ghost entry when shutdown races a registration already on the wire', async () => {
+    const name = uniqueName('race');
+    const id = `${name}-1`;
+    const registrar = new Registrar({ id, name, address: '127.0.0.1', port: 1 }, { consul: createConsulClient(CONSUL) });
+    try {
+      const starting = registrar.start(); // the PUT is in flight now
+      await registrar.deregister();
+      await starting;
+      expect(await agentServiceIds()).not.toContain(id);
+      expect(await healthOf(name, false)).toEqual([]);
+    } finally {
+      await fetch(`${CONSUL}/v1/agent/service/deregister/${encodeURIComponent(id)}`, { method: 'PUT' });
+    }
+  });
+});

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# make dev: the local infrastructure plus every service as supervised local processes.
+#
+#   bash scripts/dev.sh
+#
+# 1. scripts/infra.sh starts whatever of mariadb/redis/consul/jaeger is not already running
+#    (Jaeger is optional: without it, tracing is off and everything else runs).
+# 2. `concurrently` runs gateway (:8080), webui (:8000), worker, hasher and two rng instances
+#    (ephemeral ports, found through Consul), each line prefixed with the process name.
+# 3. Ctrl-C (SIGINT), SIGTERM or SIGHUP: every service gets exactly one SIGTERM, deregisters from
+#    Consul and drains; a second Ctrl-C makes them exit at once. Then scripts/infra.sh stops the
+#    components this run started, and only those.
+#
+# More instances: `make instance SERVICE=rng` (scripts/instance.sh) in another terminal.
+# Environment: LOG_LEVEL (default info); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
+# running on exit even if this run started it (the end-to-end test shares Consul with others).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+export PATH="$REPO/node_modules/.bin:$PATH"
+
+GATEWAY_PORT=8080
+WEBUI_PORT=8000
+CONSUL_URL=http://127.0.0.1:8500
+OTLP_URL=http://127.0.0.1:4318
+JAEGER_UI=http://127.0.0.1:16686
+# Longest a graceful stop may take (runService drains for at most 10 s) before SIGKILL.
+STOP_TIMEOUT_S=30
+
+say() { echo "[dev] $*"; }
+die() { echo "[dev] error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- preconditions
+[[ -x node_modules/.bin/concurrently && -x node_modules/.bin/node ]] ||
+  die "dependencies are missing; run 'make setup' (npm install) first"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' ||
+  die "Node 24 is required, found $(node --version) at $(command -v node); run 'make setup'"
+
+# port_busy <port>: something already accepts connections there.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$GATEWAY_PORT" "$WEBUI_PORT"; do
+  port_busy "$port" && die "port $port is already in use (another 'make dev' running?); stop it first"
+done
+
+for entry in gateway/src/main.ts miner/src/{rng,hasher,worker,webui}/main.ts; do
+  [[ -f $entry ]] || die "$entry is missing"
+done
+
+# ---------------------------------------------------------------- infrastructure
+# infra.sh remembers what *it* started, whichever run that was; this run stops only the
+# components that were down before it began, so a Consul someone else relies on keeps running.
+OURS=()
+for component in mariadb redis consul jaeger; do
+  bash scripts/infra.sh status "$component" >/dev/null 2>&1 || OURS+=("$component")
+done
+
+stop_our_infra() {
+  if [[ ${SWITCHYARD_DEV_KEEP_INFRA:-0} == 1 ]]; then
+    ((${#OURS[@]} == 0)) || say "leaving ${OURS[*]} running (SWITCHYARD_DEV_KEEP_INFRA=1)"
+    return 0
+  fi
+  ((${#OURS[@]} == 0)) || bash scripts/infra.sh stop "${OURS[@]}" || true
+}
+
+bash scripts/infra.sh start mariadb redis consul || { stop_our_infra; die "the infrastructure did not start"; }
+if ! bash scripts/infra.sh start jaeger; then
+  say "warning: Jaeger did not start ('make tools' builds it); running without tracing"
+  OTLP_URL=""
+  JAEGER_UI="(tracing off)"
+fi
+
+# ---------------------------------------------------------------- services
+export CONSUL_HTTP_ADDR=$CONSUL_URL
+export OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_URL
+export REDIS_URL=redis://127.0.0.1:6379
+export LOG_LEVEL=${LOG_LEVEL:-info}
+
+# `exec` replaces the shell concurrently starts each command in, so the signal it forwards lands
+# on the service itself.
+run() { echo "exec env PORT=$1 node --import tsx $2"; }
+
+SUPERVISOR=""
+SIGNALS_SEEN=0
+forward_stop() {
+  SIGNALS_SEEN=$((SIGNALS_SEEN + 1))
+  if ((SIGNALS_SEEN == 1)); then
+    say "stopping: each service deregisters from Consul, then drains (Ctrl-C again to force)"
+  else
+    say "stopping without waiting for the drain"
+  fi
+  [[ -z $SUPERVISOR ]] || kill -TERM "$SUPERVISOR" 2>/dev/null || true
+}
+trap forward_stop INT TERM HUP
+if ((SIGNALS_SEEN > 0)); then stop_our_infra; exit 0; fi
+
+say "starting the services"
+# Own session (setsid): a terminal's Ctrl-C reaches only this script, which sends each service one
+# SIGTERM through concurrently. Were the services in the terminal's process group, they would get
+# SIGINT from the terminal *and* the forwarded copy, and runService treats a second signal as
+# "exit now, skip the graceful stop".
+# No --kill-others-on-fail: an instance that crashes or is `kill -9`ed is what discovery and the
+# circuit breakers are there to survive, so the rest keeps running (concurrently reports the exit).
+# No --restart-tries either: concurrently would also restart a service that failed while stopping.
+setsid concurrently \
+  --names gateway,webui,worker,hasher,rng-1,rng-2 \
+  --prefix '[{name}]' --pad-prefix \
+  --prefix-colors cyan,magenta,yellow,blue,green,green \
+  "$(run "$GATEWAY_PORT" gateway/src/main.ts)" \
+  "$(run "$WEBUI_PORT" miner/src/webui/main.ts)" \
+  "$(run 0 miner/src/worker/main.ts)" \
+  "$(run 0 miner/src/hasher/main.ts)" \
+  "$(run 0 miner/src/rng/main.ts)" \
+  "$(run 0 miner/src/rng/main.ts)" &
+SUPERVISOR=$!
+# A signal that arrived while concurrently was being launched found no pid to forward to.
+if ((SIGNALS_SEEN > 0)); then kill -TERM "$SUPERVISOR" 2>/dev/null || true; fi
+
+
+cat <<EOF
+[dev] ------------------------------------------------------------------
+[dev] gateway      http://127.0.0.1:$GATEWAY_PORT/api/v1/rng/8   (curl -si: x-served-by rotates)
+[dev] miner stats  http://127.0.0.1:$GATEWAY_PORT/api/v1/miner/stats
+[dev] webui        http://127.0.0.1:$WEBUI_PORT/
+[dev] Consul UI    $CONSUL_URL/ui
+[dev] Jaeger UI    $JAEGER_UI
+[dev] one more instance: make instance SERVICE=rng   (or hasher, worker, webui, gateway)
+[dev] Ctrl-C stops everything
+[dev] ------------------------------------------------------------------
+EOF
+
+# A trapped signal interrupts `wait`; from then on, poll until concurrently is gone, with a bound.
+status=0
+wait "$SUPERVISOR" || status=$?
+if kill -0 "$SUPERVISOR" 2>/dev/null; then
+  deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while kill -0 "$SUPERVISOR" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      say "services still running ${STOP_TIMEOUT_S}s after SIGTERM; sending SIGKILL"
+      kill -KILL -- "-$SUPERVISOR" 2>/dev/null || true
+    fi
+    sleep 0.2
+  done
+  status=0
+  wait "$SUPERVISOR" || status=$?
+fi
+trap - INT TERM HUP
+
+stop_our_infra
+if ((SIGNALS_SEEN > 0)); then
+  say "stopped"
+  exit 0
+fi
+say "every service exited (concurrently exit code $status)"
+exit "$status"

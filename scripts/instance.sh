@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# make instance SERVICE=<name>: one more instance of a service, in the foreground, next to a
+# running `make dev`. It takes an ephemeral port (PORT=0, even for gateway and webui, whose
+# fixed ports the first instances hold), registers in Consul and joins the rotation at once;
+# Ctrl-C deregisters it and drains it.
+#
+#   bash scripts/instance.sh <service>      service: gateway auth social messenger rng hasher worker webui
+#
+# Environment: LOG_LEVEL, and anything a service reads (e.g. RNG_DELAY_MS) is passed through.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+export PATH="$REPO/node_modules/.bin:$PATH"
+
+SERVICES=(gateway auth social messenger rng hasher worker webui)
+CONSUL_URL=http://127.0.0.1:8500
+
+die() { echo "instance: $*" >&2; exit "${2:-1}"; }
+usage() {
+  echo "usage: make instance SERVICE=<service>   (or: bash scripts/instance.sh <service>)" >&2
+  echo "       service: ${SERVICES[*]}" >&2
+  exit 2
+}
+
+[[ $# -eq 1 && -n $1 ]] || usage
+service=$1
+case $service in
+  gateway | auth | social | messenger) entry=$service/src/main.ts ;;
+  rng | hasher | worker | webui) entry=miner/src/$service/main.ts ;;
+  -h | --help) usage ;;
+  *) echo "instance: unknown service '$service'" >&2; usage ;;
+esac
+[[ -f $entry ]] || die "$service is not implemented yet ($entry does not exist)"
+
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1)' 2>/dev/null ||
+  die "Node 24 is required, found $(node --version 2>/dev/null || echo none); run 'make setup'"
+curl -sf --max-time 2 -o /dev/null "$CONSUL_URL/v1/status/leader" ||
+  die "Consul does not answer at $CONSUL_URL; start 'make dev' (or 'bash scripts/infra.sh start') first"
+
+# Trace only when Jaeger is there to receive them.
+otlp=""
+curl -sf --max-time 1 -o /dev/null http://127.0.0.1:16686/api/services && otlp=http://127.0.0.1:4318
+
+echo "instance: starting one more $service (ephemeral port; Ctrl-C removes it)"
+# exec: the service is this terminal's foreground process, so Ctrl-C reaches it exactly once.
+exec env PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
+  REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" \
+  node --import tsx "$entry"
