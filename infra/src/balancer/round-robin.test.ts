@@ -40,3 +40,28 @@ describe('roundRobin', () => {
     expect(roundRobin(2).pick(instances('a', 'b', 'c'))?.id).toBe('c');
   });
 });
+
+describe('roundRobin when the candidate list changes between calls', () => {
+  it('continues after the last pick when a retry excludes the instance it just tried', () => {
+    const balancer = roundRobin();
+    const all = instances('a', 'b', 'c');
+    expect(balancer.pick(all)?.id).toBe('a');
+    expect(balancer.pick(all)?.id).toBe('b');
+    // b failed; the retry excludes it and must go on to c, not back to a.
+    expect(balancer.pick(all.filter((i) => i.id !== 'b'))?.id).toBe('c');
+    expect(balancer.pick(all)?.id).toBe('a');
+  });
+
+  it('gives a newly joined instance its turn in id order', () => {
+    const balancer = roundRobin();
+    expect(balancer.pick(instances('a', 'c'))?.id).toBe('a');
+    expect(balancer.pick(instances('a', 'b', 'c'))?.id).toBe('b');
+    expect(balancer.pick(instances('a', 'b', 'c'))?.id).toBe('c');
+  });
+
+  it('does not depend on the order the list arrives in', () => {
+    const balancer = roundRobin();
+    const picks = Array.from({ length: 6 }, () => balancer.pick(instances('c', 'a', 'b'))?.id);
+    expect(picks).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+});
