@@ -12,7 +12,8 @@
 #    components this run started, and only those.
 #
 # More instances: `make instance SERVICE=rng` (scripts/instance.sh) in another terminal.
-# Environment: LOG_LEVEL (default info); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
+# Environment: LOG_LEVEL (default info), ACCESS_LOG=false (no line per request; passed through
+# like any other service variable); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
 # running on exit even if this run started it (the end-to-end test shares Consul with others).
 set -euo pipefail
 
@@ -139,7 +140,7 @@ if kill -0 "$SUPERVISOR" 2>/dev/null; then
       say "services still running ${STOP_TIMEOUT_S}s after SIGTERM; sending SIGKILL"
       kill -KILL -- "-$SUPERVISOR" 2>/dev/null || true
     fi
-    sleep 0.2
+    sleep 0.2 || true  # a Ctrl-C also hits this sleep: not a reason to stop waiting
   done
   status=0
   wait "$SUPERVISOR" || status=$?

@@ -38,7 +38,10 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const { status, body } = toErrorResponse(error);
-    if (status >= 500) {
+    if (error instanceof UpstreamError) {
+      // Expected operational answers (503/504/502 with a reason): no stack trace, one line.
+      logger.warn({ service: error.service, code: error.code, method: req.method, path: req.path, status }, body.error.message);
+    } else if (status >= 500) {
       logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
     }
     if (res.headersSent) {

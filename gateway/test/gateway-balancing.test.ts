@@ -1,0 +1,84 @@
+/**
+ * The gateway round-robins over every passing rng instance it learns from the real Consul, and
+ * an instance leaving (SIGTERM: deregister → drain) costs no client call.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passingIds } from '../../test/support/consul.js';
+import { waitFor } from '../../test/support/wait.js';
+import { PrivateStack, get, type Running } from './upstreams.js';
+
+describe('gateway → rng balancing (real Consul)', () => {
+  const stack = new PrivateStack();
+  let gateway: Running;
+  let rngs: Running[];
+
+  beforeAll(async () => {
+    [gateway, rngs] = await Promise.all([stack.start('gateway'), stack.startRngs(3)]);
+  });
+  afterAll(() => stack.stopAll());
+
+  it('serves 30 calls over 3 instances in strict rotation: 10 each, consecutive calls cycle', async () => {
+    const ids = rngs.map((r) => r.serviceId).sort();
+    // Until the gateway's watcher has seen all three, the rotation is over fewer.
+    await waitFor('the gateway to route to all 3 rng instances', async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 3; i++) seen.add((await get(gateway.port, '/api/v1/rng/8')).headers.get('x-served-by') ?? '');
+      return seen.size === 3;
+    });
+
+    const servedBy: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const answer = await get(gateway.port, '/api/v1/rng/8');
+      expect(answer.status).toBe(200);
+      expect(answer.body.length).toBe(8);
+      expect(answer.headers.get('content-type')).toBe('application/octet-stream');
+      expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
+      servedBy.push(answer.headers.get('x-served-by') ?? 'missing');
+    }
+
+    const counts = Object.fromEntries(ids.map((id) => [id, servedBy.filter((s) => s === id).length]));
+    expect(counts).toEqual(Object.fromEntries(ids.map((id) => [id, 10])));
+    for (let i = 0; i + 3 < servedBy.length; i++) {
+      expect(new Set(servedBy.slice(i, i + 3)).size, `calls ${i}..${i + 2}: ${servedBy.slice(i, i + 3)}`).toBe(3);
+      expect(servedBy[i + 3]).toBe(servedBy[i]);
+    }
+  });
+
+  it('loses no call when an instance is stopped with SIGTERM mid-stream', async () => {
+    const [leaving, ...staying] = rngs as [Running, ...Running[]];
+    const failures: string[] = [];
+    const servedBy: string[] = [];
+    let stopAsked = false;
+    let leftAt = Number.POSITIVE_INFINITY;
+    const servedAfterExit: string[] = [];
+
+    // Four clients call in a loop until the instance has gone and 40 more calls were answered.
+    const client = async () => {
+      while (servedAfterExit.length < 40) {
+        const answer = await get(gateway.port, '/api/v1/rng/8').catch((error: Error) => error);
+        if (answer instanceof Error) {
+          failures.push(answer.message);
+          continue;
+        }
+        const by = answer.headers.get('x-served-by') ?? 'missing';
+        if (answer.status !== 200 || answer.body.length !== 8) failures.push(`${answer.status} from ${by}: ${answer.body}`);
+        servedBy.push(by);
+        if (Date.now() > leftAt) servedAfterExit.push(by);
+      }
+    };
+    const clients = Promise.all([client(), client(), client(), client()]);
+
+    await waitFor('traffic on the instance that is about to leave', () => servedBy.filter((s) => s === leaving.serviceId).length >= 10);
+    stopAsked = true;
+    const exit = await leaving.process.stop('SIGTERM');
+    leftAt = Date.now();
+    await clients;
+
+    expect(stopAsked).toBe(true);
+    expect(exit.code).toBe(0);
+    expect(failures).toEqual([]);
+    expect(servedAfterExit).not.toContain(leaving.serviceId);
+    expect(new Set(servedAfterExit)).toEqual(new Set(staying.map((r) => r.serviceId)));
+    expect(await passingIds(`rng${stack.suffix}`)).toEqual(staying.map((r) => r.serviceId).sort());
+  });
+});
