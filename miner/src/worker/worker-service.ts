@@ -1,0 +1,85 @@
+import { sleep, type ServiceParts } from '@switchyard/infra';
+import { minerKeys, serviceName } from '../shared/names.js';
+import type { WorkerContext } from './config.js';
+import { redisBatchWriter } from './count-store.js';
+import { MiningCounters } from './counters.js';
+import { localRngFallback } from './local-rng.js';
+import { mineOnce } from './mine-once.js';
+import { MiningLoop } from './mining-loop.js';
+import { workerRoutes } from './routes.js';
+
+const STOP_TIMEOUT_MS = 10_000;
+const FINAL_FLUSH_ATTEMPTS = 5;
+
+/** Wires the worker: clients → mining loop → batched counters → Redis, and its lifecycle. */
+export function setupWorker(ctx: WorkerContext): ServiceParts {
+  const { config, logger } = ctx;
+  const rng = ctx.client(serviceName('rng'), {
+    attemptTimeoutMs: config.WORKER_RNG_TIMEOUT_MS,
+    deadlineMs: 2 * config.WORKER_RNG_TIMEOUT_MS,
+    fallback: localRngFallback(config.RNG_BYTES, config.WORKER_FALLBACK_DELAY_MS),
+  });
+  const hasher = ctx.client(serviceName('hasher'));
+  const redis = ctx.redis();
+  // A fresh id per run: a restarted worker on the same host and port must not inherit the
+  // previous run's batch sequence (its first batches would be taken for duplicates).
+  const startedAt = Date.now().toString(36);
+  const runId = () => `${ctx.serviceId()}:${process.pid}:${startedAt}`;
+  const counters = new MiningCounters(redisBatchWriter(redis, minerKeys(config.MINER_REDIS_PREFIX), runId));
+
+  const loop = new MiningLoop({
+    concurrency: config.WORKER_CONCURRENCY,
+    iteration: async () => {
+      const mined = await mineOnce(rng, hasher, { bytesPerHash: config.RNG_BYTES, coinPrefix: config.COIN_PREFIX });
+      counters.record(mined);
+    },
+    onError: (error, failures) => {
+      // One line when a lane starts failing and then every 50th, not one per attempt.
+      if (failures === 1 || failures % 50 === 0) logger.warn({ err: (error as Error).message, failures }, 'mining iteration failed; backing off');
+    },
+  });
+
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushFailing = false;
+  const flush = async () => {
+    const ok = await counters.flush();
+    if (ok === flushFailing) {
+      flushFailing = !ok;
+      if (ok) logger.info({ flushed: counters.flushed.hashes }, 'counts written to redis again');
+      else logger.warn({ unflushed: counters.unflushedHashes }, 'cannot write counts to redis; keeping them for the next flush');
+    }
+    return ok;
+  };
+
+  return {
+    routes: workerRoutes({
+      serviceId: ctx.serviceId,
+      counters,
+      loop,
+      settings: {
+        concurrency: config.WORKER_CONCURRENCY,
+        coinPrefix: config.COIN_PREFIX,
+        bytesPerHash: config.RNG_BYTES,
+        flushIntervalMs: config.WORKER_FLUSH_INTERVAL_MS,
+      },
+    }),
+    onStarted() {
+      loop.start();
+      flushTimer = setInterval(() => void flush(), config.WORKER_FLUSH_INTERVAL_MS);
+      logger.info({ concurrency: config.WORKER_CONCURRENCY, rng: rng.service, hasher: hasher.service }, 'mining started');
+    },
+    async onShutdown() {
+      clearInterval(flushTimer);
+      const drained = await loop.stop(STOP_TIMEOUT_MS);
+      counters.close();
+      let ok = false;
+      for (let attempt = 1; attempt <= FINAL_FLUSH_ATTEMPTS && !ok; attempt++) {
+        ok = await flush();
+        if (!ok) await sleep(200 * attempt);
+      }
+      const totals = { produced: counters.produced, flushed: counters.flushed };
+      if (ok) logger.info({ ...totals, drained }, 'mining stopped; every count written');
+      else logger.error({ ...totals, drained }, 'mining stopped; some counts could not be written to redis');
+    },
+  };
+}
