@@ -47,7 +47,7 @@ export interface ServiceParts {
   probes?: Record<string, Probe>;
   /** Starts background work once the instance listens (e.g. the worker's loop). */
   onStarted?: () => void | Promise<void>;
-  /** Stops background work; runs after deregistration, before the stores close. */
+  /** Stops background work; starts right after deregistration, finishes before the drain and before the stores close. */
   onShutdown?: () => void | Promise<void>;
 }
 
@@ -162,9 +162,9 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       inFlight.closeConnectionsAfterResponse();
       await registrar.deregister();
       // Callers' blocking queries see the deregistration within milliseconds; this grace covers a
-      // request already on its way, so it lands on an instance that still answers.
-      await sleep(config.SHUTDOWN_GRACE_MS);
-      await parts.onShutdown?.();
+      // request already on its way, so it lands on an instance that still answers. Background
+      // work stops meanwhile: when a whole stack stops at once, its upstreams are leaving too.
+      await Promise.all([sleep(config.SHUTDOWN_GRACE_MS), parts.onShutdown?.()]);
       await drain(server, config.SHUTDOWN_DRAIN_MS, logger);
       await Promise.allSettled(clients.map((c) => c.close()));
       await watchers.stopAll();
