@@ -19,6 +19,7 @@ class DisruptiveFilesLast extends BaseSequencer {
 export default defineConfig({
   test: {
     sequence: { sequencer: DisruptiveFilesLast },
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {
