@@ -16,17 +16,24 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const service = `bench-client-${process.pid}`;
 
-const instances = [0, 1, 2].map(() =>
-  startProcess('infra/test/fixtures/echo-service.ts', { SERVICE_NAME: service, ACCESS_LOG: 'false' }),
-);
+// Three instances behind one name for the balanced client, and one more under its own name: every
+// single-instance caller (plain axios, plain undici, ServiceClient pinned to one) hits that one,
+// so the 1-instance rows compare like with like.
+const single = `${service}-single`;
+const instances = [
+  ...[0, 1, 2].map(() => startProcess('infra/test/fixtures/echo-service.ts', { SERVICE_NAME: service, ACCESS_LOG: 'false' })),
+  startProcess('infra/test/fixtures/echo-service.ts', { SERVICE_NAME: single, ACCESS_LOG: 'false' }),
+];
 try {
   await Promise.all(instances.map((p) => p.listening()));
   const consul = createConsulClient(process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500');
   const watcher = new Watcher({ consul, service }).start();
-  while (watcher.instances().length < 3) await new Promise((r) => setTimeout(r, 20));
-  const target = instanceOrigin(watcher.instances()[0]!);
+  const singleWatcher = new Watcher({ consul, service: single }).start();
+  while (watcher.instances().length < 3 || singleWatcher.instances().length < 1) await new Promise((r) => setTimeout(r, 20));
+  const target = instanceOrigin(singleWatcher.instances()[0]!);
 
   const client = new ServiceClient(service, watcher);
+  const singleClient = new ServiceClient(single, singleWatcher);
   const plainAxios = axios.create({ baseURL: target, httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }) });
   const undiciAgent = new Agent({ keepAliveTimeout: 4_000, connections: 64 });
 
@@ -36,6 +43,7 @@ try {
       const res = await request(`${target}/whoami`, { dispatcher: undiciAgent });
       await res.body.arrayBuffer();
     },
+    'ServiceClient, 1 instance': () => singleClient.get('/whoami'),
     'ServiceClient, round robin over 3': () => client.get('/whoami'),
   };
 
@@ -69,16 +77,20 @@ try {
     `## Client overhead: ServiceClient vs a plain keep-alive call
 
 Goal: ServiceClient ≥ 0.85× the plain axios call's throughput. ${ROUNDS} interleaved rounds of ${REQUESTS} GET
-requests at concurrency ${CONCURRENCY} against 3 instances of the echo fixture service (real processes,
-registered in Consul); the plain callers hit one of them. The plain undici row is why ServiceClient's
-transport is undici rather than axios on this hot path.
+requests at concurrency ${CONCURRENCY} against the echo fixture service (real processes registered in
+Consul): every 1-instance row hits the same instance; the last row round-robins over 3 others. The
+plain undici row is why ServiceClient's transport is undici rather than axios on this hot path; the
+gap between it and "ServiceClient, 1 instance" is the platform's own cost per call (breaker, balancer,
+span, metrics, retry bookkeeping).
 
 ${table}
 
 ${machineLine()} Command: \`npm run bench -- client-overhead\`.`,
   );
   await client.close();
+  await singleClient.close();
   await watcher.stop();
+  await singleWatcher.stop();
   await undiciAgent.close();
 } finally {
   await stopAllProcesses();
