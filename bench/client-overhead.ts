@@ -93,6 +93,8 @@ ${machineLine()} Command: \`npm run bench -- client-overhead\`.`,
   await singleWatcher.stop();
   await undiciAgent.close();
 } finally {
+  // SIGTERM first: the instances deregister themselves instead of lingering in Consul.
+  await Promise.all(instances.map((p) => p.stop('SIGTERM')));
   await stopAllProcesses();
 }
 process.exit(0);
