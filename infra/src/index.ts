@@ -19,7 +19,7 @@ export {
   type ServiceRequest,
   type ServiceResponse,
 } from './client/service-client.js';
-export { NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable } from './client/errors.js';
+export { NoHealthyInstance, RequestCancelled, UpstreamError, UpstreamTimeout, UpstreamUnavailable } from './client/errors.js';
 export { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { defaultBreakerOptions, type BreakerOptions } from './client/breakers.js';
 export { HttpError, badRequest, notFound } from './server/http-error.js';

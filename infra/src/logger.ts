@@ -21,6 +21,8 @@ const REDACTED_PATHS = [
   'config.MYSQL_URL',
   'config.REDIS_URL',
   'config.JWT_SECRET',
+  // mysql2 errors carry the statement with its values interpolated.
+  'err.sql',
 ];
 
 export function createLogger(options: { service: string; level?: string; instanceId?: string }): Logger {

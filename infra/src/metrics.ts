@@ -46,7 +46,7 @@ export const upstreamRetries = new Counter({
   registers: [metricsRegistry],
 });
 
-export const upstreamUnavailable = new Counter({
+export const noHealthyInstanceCalls = new Counter({
   name: 'switchyard_upstream_no_healthy_instance_total',
   help: 'Calls that found no passing instance with a closed breaker',
   labelNames: ['service'] as const,

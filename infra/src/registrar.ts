@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { backoffDelay, sleep } from './backoff.js';
 import type { ConsulClient } from './consul.js';
+import { instanceOrigin } from './instance.js';
 
 export interface Registration {
   id: string;
@@ -20,6 +21,12 @@ export interface RegistrarOptions {
   checkTimeoutSeconds?: number;
   /** How often the agent is asked whether it still knows us (re-registration after an agent restart). */
   heartbeatMs?: number;
+  /**
+   * Whether the instance is ready right now. A re-registration (after the agent forgot us, e.g.
+   * DeregisterCriticalServiceAfter reaped us during a long dependency outage) starts "passing"
+   * only when this says so; otherwise "critical", and Consul's own check promotes it later.
+   */
+  isReady?: () => Promise<boolean>;
 }
 
 /**
@@ -81,17 +88,26 @@ export class Registrar {
         return;
       } catch (error) {
         const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5_000 });
-        this.options.logger?.warn(
-          { serviceId: this.registration.id, err: (error as Error).message, retryInMs: delay },
-          `consul unreachable: cannot register ${this.registration.id} yet, retrying`,
-        );
+        const status = httpStatusOf(error);
+        if (status !== undefined && status >= 400 && status < 500) {
+          // The agent answered and refused: retrying will not fix the registration by itself.
+          this.options.logger?.error(
+            { serviceId: this.registration.id, status, err: (error as Error).message, retryInMs: delay },
+            `consul rejected the registration of ${this.registration.id}; check ADVERTISE_ADDR and the service name`,
+          );
+        } else {
+          this.options.logger?.warn(
+            { serviceId: this.registration.id, err: (error as Error).message, retryInMs: delay },
+            `consul unreachable: cannot register ${this.registration.id} yet, retrying`,
+          );
+        }
         await sleep(delay, this.stop.signal);
       }
     }
   }
 
-  private async register(): Promise<void> {
-    const call = this.send();
+  private async register(status: 'passing' | 'critical' = 'passing'): Promise<void> {
+    const call = this.send(status);
     this.pending = call;
     try {
       await call;
@@ -100,9 +116,9 @@ export class Registrar {
     }
   }
 
-  private async send(): Promise<void> {
+  private async send(status: 'passing' | 'critical'): Promise<void> {
     const r = this.registration;
-    const checkUrl = `http://${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}${r.checkPath ?? '/health/ready'}`;
+    const checkUrl = `${instanceOrigin(r)}${r.checkPath ?? '/health/ready'}`;
     await this.options.consul.agent.service.register({
       id: r.id,
       name: r.name,
@@ -115,9 +131,10 @@ export class Registrar {
         interval: `${this.options.checkIntervalSeconds ?? 2}s`,
         timeout: `${this.options.checkTimeoutSeconds ?? 1}s`,
         deregistercriticalserviceafter: '1m',
-        // We only register once the ready probe passed: starting "passing" makes the instance
-        // routable in milliseconds instead of after Consul's staggered first check (reference §7).
-        status: 'passing',
+        // The first registration happens only once the ready probe passed: starting "passing"
+        // makes the instance routable in milliseconds instead of after Consul's staggered first
+        // check (reference §7). Re-registrations say what the probes say at that moment.
+        status,
       },
       timeout: 2_000,
     } as never);
@@ -134,12 +151,27 @@ export class Registrar {
         const services = (await this.options.consul.agent.service.list({ timeout: 1_000 } as never)) as Record<string, unknown>;
         if (this.stopped) return;
         if (!(this.registration.id in services)) {
-          this.options.logger?.warn({ serviceId: this.registration.id }, 'consul lost our registration; registering again');
-          await this.register();
+          const ready = (await this.options.isReady?.().catch(() => false)) ?? true;
+          if (this.stopped) return;
+          this.options.logger?.warn(
+            { serviceId: this.registration.id, ready },
+            `consul lost our registration; registering again as ${ready ? 'passing' : 'critical'}`,
+          );
+          await this.register(ready ? 'passing' : 'critical');
         }
-      } catch {
-        // Agent down: the next round tries again; the watcher side logs the outage.
+      } catch (error) {
+        // Agent down: the next round tries again (the watchers log the outage). An agent that
+        // answers and still fails us is worth a line.
+        if (httpStatusOf(error) !== undefined) {
+          this.options.logger?.warn({ serviceId: this.registration.id, err: (error as Error).message }, 're-registration failed');
+        }
       }
     }
   }
+}
+
+/** The HTTP status of a Consul client error when the agent answered; undefined for network errors. */
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { response?: { statusCode?: number } } | undefined)?.response?.statusCode;
+  return typeof status === 'number' ? status : undefined;
 }

@@ -164,14 +164,23 @@ export class Watcher extends EventEmitter<WatcherEvents> {
 
   private apply(next: Instance[]): void {
     next.sort((a, b) => a.id.localeCompare(b.id));
+    // Set on every answer, so a service with no instance at all still exports 0 (alertable).
+    healthyInstancesGauge.set({ service: this.service }, next.length);
     if (sameInstances(this.current, next)) return;
     this.current = Object.freeze(next);
-    healthyInstancesGauge.set({ service: this.service }, next.length);
     this.options.logger?.info(
       { service: this.service, instances: next.map((i) => i.id) },
       `passing instances of ${this.service}: ${next.length}`,
     );
-    this.emit('change', this.current);
+    // A throwing listener is its owner's bug, not a Consul failure: it must not reset our index,
+    // back off, or keep the other listeners (e.g. breaker cleanup) from hearing the change.
+    for (const listener of this.rawListeners('change')) {
+      try {
+        (listener as (instances: readonly Instance[]) => void)(this.current);
+      } catch (error) {
+        this.options.logger?.error({ service: this.service, err: error }, 'a watcher change listener threw');
+      }
+    }
   }
 }
 

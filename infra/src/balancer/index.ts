@@ -11,7 +11,8 @@ export type BalancerName = 'round-robin' | 'random' | 'p2c';
 export function createBalancer(name: BalancerName, loadOf: LoadOf): Balancer {
   switch (name) {
     case 'round-robin':
-      return roundRobin();
+      // A random first pick: many callers started together do not all begin on one instance.
+      return roundRobin(Math.floor(Math.random() * 1_000));
     case 'random':
       return randomChoice();
     case 'p2c':

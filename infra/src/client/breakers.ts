@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { breakerState } from '../metrics.js';
+import { AttemptFailure } from './errors.js';
 
 export interface BreakerOptions {
   /** Share of failed calls in the rolling window that opens the breaker. */
@@ -78,6 +79,8 @@ export class InstanceBreakers {
       resetTimeout: this.options.resetTimeoutMs,
       rollingCountTimeout: this.options.rollingWindowMs,
       rollingCountBuckets: 10,
+      // Cancelled calls and deadline-shortened attempts say nothing about the instance's health.
+      errorFilter: (error: unknown) => error instanceof AttemptFailure && !error.countsAgainstInstance,
       name: `${this.service}/${instanceId}`,
     });
     const labels = { service: this.service, instance: instanceId };

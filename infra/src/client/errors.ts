@@ -6,10 +6,17 @@ export class UpstreamError extends Error {
   constructor(
     readonly service: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; countsAgainstInstance?: boolean },
   ) {
     super(message, options);
+    this.countsAgainstInstance = options?.countsAgainstInstance ?? true;
   }
+
+  /**
+   * False when the failure says nothing about the instance: the caller cancelled, or the overall
+   * deadline left this attempt less than its normal timeout. Such failures do not trip breakers.
+   */
+  readonly countsAgainstInstance: boolean;
 }
 
 /** No passing instance (or every one has an open breaker): 503 no_healthy_instance. */
@@ -17,6 +24,24 @@ export class NoHealthyInstance extends UpstreamError {
   override name = 'NoHealthyInstance';
   override readonly status = 503;
   override readonly code = 'no_healthy_instance';
+  constructor(
+    service: string,
+    message: string,
+    /**
+     * Instances Consul still lists as passing: 0 means the service is really gone; more means
+     * this caller's breakers ejected them all (they fail or are overloaded right now).
+     */
+    readonly passingInConsul = 0,
+  ) {
+    super(service, message);
+  }
+}
+
+/** The caller gave up (its own client disconnected): nothing more is attempted. 499 as in nginx. */
+export class RequestCancelled extends UpstreamError {
+  override name = 'RequestCancelled';
+  override readonly status = 499;
+  override readonly code = 'client_closed_request';
 }
 
 /** The per-attempt timeout or the overall deadline ran out: 504 upstream_timeout. */
@@ -37,13 +62,20 @@ export class UpstreamUnavailable extends UpstreamError {
 export class AttemptFailure extends Error {
   override name = 'AttemptFailure';
   constructor(
-    readonly kind: 'timeout' | 'connection_error' | 'server_error',
+    readonly kind: 'timeout' | 'connection_error' | 'server_error' | 'cancelled',
     message: string,
     /** True when the request certainly never reached the instance (safe to retry anything). */
     readonly notDelivered: boolean,
     readonly response?: { status: number; headers: Record<string, string>; body: Buffer },
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; countsAgainstInstance?: boolean },
   ) {
     super(message, options);
+    this.countsAgainstInstance = options?.countsAgainstInstance ?? true;
   }
+
+  /**
+   * False when the failure says nothing about the instance: the caller cancelled, or the overall
+   * deadline left this attempt less than its normal timeout. Such failures do not trip breakers.
+   */
+  readonly countsAgainstInstance: boolean;
 }

@@ -2,11 +2,19 @@ import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { createBalancer, type Balancer, type BalancerName } from '../balancer/index.js';
 import type { Instance } from '../instance.js';
-import { upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries, upstreamUnavailable } from '../metrics.js';
+import { noHealthyInstanceCalls, upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries } from '../metrics.js';
+import { sleep } from '../backoff.js';
 import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
 import type { Watcher } from '../watcher.js';
 import { InstanceBreakers, defaultBreakerOptions, type BreakerOptions } from './breakers.js';
-import { AttemptFailure, NoHealthyInstance, UpstreamError, UpstreamTimeout, UpstreamUnavailable } from './errors.js';
+import {
+  AttemptFailure,
+  NoHealthyInstance,
+  RequestCancelled,
+  UpstreamError,
+  UpstreamTimeout,
+  UpstreamUnavailable,
+} from './errors.js';
 import { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import { Transport, type RawResponse } from './transport.js';
 
@@ -20,6 +28,8 @@ export interface ServiceRequest {
   idempotent?: boolean;
   attemptTimeoutMs?: number;
   deadlineMs?: number;
+  /** Cancels the call (and any retry), e.g. when the caller's own client disconnected. */
+  signal?: AbortSignal;
 }
 
 export interface ServiceResponse extends RawResponse {
@@ -60,6 +70,7 @@ export class ServiceClient {
   private readonly budget: RetryBudget;
   private readonly transport = new Transport();
   private readonly outstanding = new Map<string, number>();
+  private discovery: Promise<unknown> | undefined;
   private readonly settings: Required<Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'discoveryTimeoutMs'>>;
   private readonly onChange = (instances: readonly Instance[]) => this.breakers.retain(instances.map((i) => i.id));
 
@@ -103,9 +114,10 @@ export class ServiceClient {
     try {
       return await this.attempts(request);
     } catch (error) {
-      if (!(error instanceof UpstreamError) || !this.options.fallback) throw error;
-      upstreamFallbacks.inc({ service: this.service });
+      if (!(error instanceof UpstreamError) || error instanceof RequestCancelled || !this.options.fallback) throw error;
       const answer = await this.options.fallback(error, request);
+      // Counted once the fallback answered: a fallback may decline by rethrowing.
+      upstreamFallbacks.inc({ service: this.service });
       return { ...answer, fromFallback: true };
     }
   }
@@ -121,25 +133,35 @@ export class ServiceClient {
     const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(method);
     const deadline = Date.now() + (request.deadlineMs ?? this.settings.deadlineMs);
     if (this.watcher.lastSyncAt === 0 && this.watcher.instances().length === 0) {
-      await this.watcher.ready(Math.min(this.settings.discoveryTimeoutMs, deadline - Date.now()));
+      // Cold start: wait (once per client, shared by concurrent calls) for Consul's first answer,
+      // never more than half the deadline, so an unreachable Consul yields a prompt 503.
+      this.discovery ??= this.watcher.ready(this.settings.discoveryTimeoutMs);
+      const cancel = new AbortController();
+      await Promise.race([this.discovery, sleep((deadline - Date.now()) / 2, cancel.signal)]);
+      cancel.abort();
     }
     this.budget.recordRequest();
     const tried = new Set<string>();
     let lastFailure: AttemptFailure | undefined;
 
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
+      if (request.signal?.aborted) throw new RequestCancelled(this.service, `the call to ${this.service} was cancelled`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       const instance = this.choose(tried);
       if (!instance) {
         if (lastFailure) break;
-        upstreamUnavailable.inc({ service: this.service });
-        throw new NoHealthyInstance(this.service, this.noInstanceReason());
+        noHealthyInstanceCalls.inc({ service: this.service });
+        throw new NoHealthyInstance(this.service, this.noInstanceReason(), this.watcher.instances().length);
       }
       tried.add(instance.id);
       try {
-        const timeoutMs = Math.min(request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs, remaining);
-        const raw = await this.breakers.fire(instance.id, () => this.send(instance, method, request, timeoutMs));
+        const attemptTimeoutMs = request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs;
+        const timeoutMs = Math.min(attemptTimeoutMs, remaining);
+        const truncatedByDeadline = timeoutMs < attemptTimeoutMs;
+        const raw = await this.breakers.fire(instance.id, () =>
+          this.send(instance, method, request, { timeoutMs, truncatedByDeadline }),
+        );
         return { ...raw, instance, fromFallback: false };
       } catch (error) {
         if (!(error instanceof AttemptFailure)) {
@@ -151,6 +173,7 @@ export class ServiceClient {
           }
           throw error;
         }
+        if (error.kind === 'cancelled') throw new RequestCancelled(this.service, error.message, { cause: error });
         lastFailure = error;
         const retryable = idempotent || error.notDelivered;
         if (!retryable || attempt === this.settings.maxAttempts) break;
@@ -188,7 +211,12 @@ export class ServiceClient {
     return `every instance of ${this.service} is ejected by its circuit breaker (${passing.length} passing in Consul)`;
   }
 
-  private async send(instance: Instance, method: string, request: ServiceRequest, timeoutMs: number): Promise<RawResponse> {
+  private async send(
+    instance: Instance,
+    method: string,
+    request: ServiceRequest,
+    limits: { timeoutMs: number; truncatedByDeadline: boolean },
+  ): Promise<RawResponse> {
     const labels = { service: this.service, instance: instance.id };
     const span = tracer().startSpan(
       `${method} ${this.service}`,
@@ -210,7 +238,14 @@ export class ServiceClient {
     this.outstanding.set(instance.id, (this.outstanding.get(instance.id) ?? 0) + 1);
     const stopTimer = upstreamDuration.startTimer(labels);
     try {
-      const response = await this.transport.send(instance, { method, path: request.path, headers, body: request.body, timeoutMs });
+      const response = await this.transport.send(instance, {
+        method,
+        path: request.path,
+        headers,
+        body: request.body,
+        signal: request.signal,
+        ...limits,
+      });
       span.setAttribute('http.response.status_code', response.status);
       upstreamRequests.inc({ ...labels, outcome: response.status >= 400 ? 'client_error' : 'ok' });
       return response;

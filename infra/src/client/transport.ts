@@ -15,6 +15,10 @@ export interface SendOptions {
   headers: Record<string, string>;
   body?: Buffer | string | Uint8Array;
   timeoutMs: number;
+  /** True when the overall deadline shortened this attempt below its normal timeout. */
+  truncatedByDeadline?: boolean;
+  /** The caller's cancellation (e.g. its own client disconnected). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -25,15 +29,16 @@ export interface SendOptions {
 export class Transport {
   private readonly agent = new Agent({
     keepAliveTimeout: 4_000,
-    // Below the servers' own keep-alive timeout (5 s in Node), so we never reuse a socket the
-    // server is about to close.
+    // Below our servers' keep-alive timeout (6 s, server/service.ts; Node's default is 5 s), so
+    // we never reuse a socket the server is about to close.
     keepAliveMaxTimeout: 4_500,
     connections: 64,
     connect: { timeout: 1_000 },
   });
 
   async send(instance: Instance, options: SendOptions): Promise<RawResponse> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let response;
     try {
       response = await request(`${instanceOrigin(instance)}${options.path}`, {
@@ -44,13 +49,13 @@ export class Transport {
         dispatcher: this.agent,
       });
     } catch (error) {
-      throw classify(error, instance, options.timeoutMs, signal);
+      throw classify(error, instance, options, timeout);
     }
     let body: Buffer;
     try {
       body = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
-      throw classify(error, instance, options.timeoutMs, signal);
+      throw classify(error, instance, options, timeout);
     }
     const headers = flattenHeaders(response.headers);
     if (response.statusCode >= 500) {
@@ -68,10 +73,17 @@ export class Transport {
   }
 }
 
-function classify(error: unknown, instance: Instance, timeoutMs: number, signal: AbortSignal): AttemptFailure {
-  if (signal.aborted) {
-    return new AttemptFailure('timeout', `${instance.id} did not answer within ${timeoutMs} ms`, false, undefined, {
+function classify(error: unknown, instance: Instance, options: SendOptions, timeout: AbortSignal): AttemptFailure {
+  if (options.signal?.aborted) {
+    return new AttemptFailure('cancelled', `the caller cancelled the call to ${instance.id}`, false, undefined, {
       cause: error,
+      countsAgainstInstance: false,
+    });
+  }
+  if (timeout.aborted) {
+    return new AttemptFailure('timeout', `${instance.id} did not answer within ${options.timeoutMs} ms`, false, undefined, {
+      cause: error,
+      countsAgainstInstance: !options.truncatedByDeadline,
     });
   }
   const code = (error as { code?: string } | undefined)?.code;

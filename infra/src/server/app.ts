@@ -13,6 +13,7 @@ export interface AppOptions {
   /** The service's own routes. */
   routes: (router: Router) => void;
   jsonLimit?: string;
+  parseJson?: boolean;
   accessLog?: boolean;
 }
 
@@ -34,7 +35,7 @@ export function createApp(options: AppOptions): Express {
     res.send(await metricsRegistry.metrics());
   });
   app.use(platform);
-  app.use(express.json({ limit: options.jsonLimit ?? '100kb' }));
+  if (options.parseJson !== false) app.use(express.json({ limit: options.jsonLimit ?? '100kb' }));
   const routes = express.Router();
   options.routes(routes);
   app.use(routes);

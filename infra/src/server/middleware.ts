@@ -59,10 +59,12 @@ export function accessLog(logger: Logger, enabled = true): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeOf(req) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      // Never the raw path as a label: every unrouted request would mint a new metric series.
+      const route = routeOf(req) ?? 'unmatched';
       httpServerRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       httpServerDuration.observe({ method: req.method, route }, seconds);
-      const line = { method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
+      // The path without its query string: queries may carry tokens.
+      const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
       if (!enabled || QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });

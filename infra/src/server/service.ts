@@ -22,6 +22,11 @@ import { advertiseAddress, serviceIdFor } from './network.js';
 const storeConfigShape = {
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/switchyard'),
+  /**
+   * Appended to this service's Consul name and to every name it discovers. Empty in production;
+   * tests and benchmarks set it to run an isolated copy of a stack beside others on one Consul.
+   */
+  SERVICE_NAME_SUFFIX: z.string().regex(/^[A-Za-z0-9-]{0,40}$/, 'letters, digits and dashes, at most 40').default(''),
   /** Safety refresh of the discovery blocking queries (changes arrive at once regardless). */
   DISCOVERY_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
 };
@@ -30,7 +35,10 @@ const storeConfigShape = {
 export interface ServiceContext<C> {
   config: BaseConfig & z.infer<z.ZodObject<typeof storeConfigShape>> & C;
   logger: Logger;
-  /** A ServiceClient for `service`, sharing this process's single watcher of that service. */
+  /**
+   * A ServiceClient for `service`, sharing this process's single watcher of that service. Create
+   * clients in `setup` (each owns a connection pool and breakers): calling this later throws.
+   */
   client(service: string, options?: ServiceClientOptions): ServiceClient;
   watch(service: string): Watcher;
   /** The process's Redis connection (REDIS_URL), traced, probed by /health/ready, closed on exit. */
@@ -59,6 +67,8 @@ export interface ServiceSpec<E extends z.ZodRawShape> {
   /** Port when PORT is unset (gateway 8080, webui 8000); everything else takes an ephemeral one. */
   defaultPort?: number;
   jsonLimit?: string;
+  /** false: leave request bodies unparsed (a proxy forwards the bytes as received). */
+  parseJson?: boolean;
   setup(ctx: ServiceContext<z.infer<z.ZodObject<E>>>): ServiceParts | Promise<ServiceParts>;
 }
 
@@ -68,6 +78,8 @@ export interface RunningService {
   server: Server;
   /** Deregister → drain → close, as on SIGTERM (without exiting the process). */
   shutdown(): Promise<void>;
+  /** Upper bound runService allows shutdown() before it exits anyway. */
+  maxShutdownMs: number;
 }
 
 /**
@@ -81,14 +93,17 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
   type Config = ServiceContext<z.infer<z.ZodObject<E>>>['config'];
   const config = loadConfig({ ...storeConfigShape, ...(spec.config ?? ({} as E)) }, env) as Config;
   registerStoreInstrumentations();
-  const logger = createLogger({ service: spec.name, level: config.LOG_LEVEL });
+  const name = `${spec.name}${config.SERVICE_NAME_SUFFIX}`;
+  const discoveryName = (service: string) => `${service}${config.SERVICE_NAME_SUFFIX}`;
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
   const consul = createConsulClient(config.CONSUL_HTTP_ADDR);
   const watchers = new WatcherRegistry(consul, { logger, waitSeconds: config.DISCOVERY_WAIT_SECONDS });
   const state: HealthState = { draining: false };
   const clients: ServiceClient[] = [];
   const closers: Array<() => Promise<unknown>> = [];
   const probes: Record<string, Probe> = {};
-  let serviceId = `${spec.name}-starting`;
+  let serviceId = `${name}-starting`;
+  let settingUp = true;
   let redis: Redis | undefined;
   let mysql: Pool | undefined;
 
@@ -96,11 +111,14 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
     config,
     logger,
     client(service, options) {
-      const client = new ServiceClient(service, watchers.watch(service), { logger, ...options });
+      if (!settingUp) {
+        throw new Error(`ctx.client('${service}') called after setup: create clients once, in setup, and reuse them`);
+      }
+      const client = new ServiceClient(discoveryName(service), watchers.watch(discoveryName(service)), { logger, ...options });
       clients.push(client);
       return client;
     },
-    watch: (service) => watchers.watch(service),
+    watch: (service) => watchers.watch(discoveryName(service)),
     redis() {
       if (!redis) {
         const connection = createRedis(config.REDIS_URL);
@@ -124,31 +142,42 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
   };
 
   const parts = await spec.setup(ctx);
+  settingUp = false;
   Object.assign(probes, parts.probes);
-  const app = createApp({ logger, serviceId: () => serviceId, probes, state, routes: parts.routes, jsonLimit: spec.jsonLimit, accessLog: config.ACCESS_LOG });
+  const app = createApp({
+    logger,
+    serviceId: () => serviceId,
+    probes,
+    state,
+    routes: parts.routes,
+    jsonLimit: spec.jsonLimit,
+    parseJson: spec.parseJson ?? true,
+    accessLog: config.ACCESS_LOG,
+  });
   const server = await listen(app, config.PORT);
   const inFlight = trackInFlight(server);
   const port = (server.address() as AddressInfo).port;
-  serviceId = serviceIdFor(spec.name, port);
+  serviceId = serviceIdFor(name, port);
+  logger.setBindings({ serviceId });
   const address = advertiseAddress(config.ADVERTISE_ADDR, config.CONSUL_HTTP_ADDR);
   const tracing: TracingHandle = startTracing({
-    serviceName: spec.name,
+    serviceName: name,
     instanceId: serviceId,
     version: config.SERVICE_VERSION,
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
-  logger.info({ serviceId, port, address, tracing: tracing.enabled }, `${spec.name} listening on :${port}`);
+  logger.info({ serviceId, port, address, tracing: tracing.enabled }, `${name} listening on :${port}`);
 
   const registrar = new Registrar(
     {
       id: serviceId,
-      name: spec.name,
+      name,
       address,
       port,
       tags: spec.tags ?? [],
       meta: { version: config.SERVICE_VERSION, pid: String(process.pid), started_at: new Date().toISOString() },
     },
-    { consul, logger },
+    { consul, logger, isReady: async () => !state.draining && (await runProbes(probes)).ok },
   );
   // Register only once our own dependencies answer, so "passing" at registration is the truth.
   const registration = waitUntilReady(probes, logger, state).then(() => (state.draining ? undefined : registrar.start()));
@@ -164,7 +193,9 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       // Callers' blocking queries see the deregistration within milliseconds; this grace covers a
       // request already on its way, so it lands on an instance that still answers. Background
       // work stops meanwhile: when a whole stack stops at once, its upstreams are leaving too.
-      await Promise.all([sleep(config.SHUTDOWN_GRACE_MS), parts.onShutdown?.()]);
+      const [, stoppedWork] = await Promise.allSettled([sleep(config.SHUTDOWN_GRACE_MS), parts.onShutdown?.()]);
+      // A failing stop hook must not skip the drain, the store closes and the trace flush.
+      if (stoppedWork.status === 'rejected') logger.error({ err: stoppedWork.reason }, 'onShutdown failed; shutting down anyway');
       await drain(server, config.SHUTDOWN_DRAIN_MS, logger);
       await Promise.allSettled(clients.map((c) => c.close()));
       await watchers.stopAll();
@@ -174,7 +205,9 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       logger.info({ serviceId }, 'stopped');
     })());
 
-  return { serviceId, port, server, shutdown };
+  // Deregistration (2 s) + grace + background stop + drain + store closes and trace flush.
+  const maxShutdownMs = 2_000 + config.SHUTDOWN_GRACE_MS + 2 * config.SHUTDOWN_DRAIN_MS + 10_000;
+  return { serviceId, port, server, shutdown, maxShutdownMs };
 }
 
 /**
@@ -197,6 +230,11 @@ export async function runService<E extends z.ZodRawShape = {}>(spec: ServiceSpec
       process.stderr.write(`${spec.name}: second ${signal}, exiting without waiting\n`);
       process.exit(130);
     }
+    // Whatever hangs (a store that never closes, an unreachable OTLP endpoint), exit in bounded time.
+    setTimeout(() => {
+      process.stderr.write(`${spec.name}: shutdown took longer than ${running.maxShutdownMs} ms, exiting\n`);
+      process.exit(1);
+    }, running.maxShutdownMs).unref();
     running.shutdown().then(
       () => process.exit(0),
       (error) => {
