@@ -106,7 +106,7 @@ try {
     steps.push({ rng: n, windows });
     console.log(`${n} rng: ${windows.map((w) => fmt(w.rate)).join(', ')} hashes/s`);
   }
-  failedIterations = worker.process.output().split('\n').filter((line) => line.includes('mining iteration failed')).length;
+  failedIterations = (await cluster.getJson<{ failedIterations: number }>(`${worker.url}/stats`)).failedIterations;
 } finally {
   // Worker first, so it never sees the rng instances leave (no fallback, clean final flush);
   // SIGTERM deregisters from Consul instead of leaving critical entries behind.
@@ -134,7 +134,7 @@ const table = [
 ].join('\n');
 const seconds = (performance.now() - began) / 1000;
 console.log(table);
-console.log(`goal ${met ? 'met' : 'NOT met'}; ${failedIterations} failed iterations logged; ${fmt(seconds, 0)} s`);
+console.log(`goal ${met ? 'met' : 'NOT met'}; ${failedIterations} failed worker iterations; ${fmt(seconds, 0)} s`);
 
 writeSection(
   'miner-scaling',

@@ -58,4 +58,21 @@ describe('clientResponseHeaders', () => {
     });
     expect(headers).toEqual({ 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
   });
+
+  it('keeps every Set-Cookie as its own entry, commas in Expires and all', () => {
+    const cookies = ['a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/', 'b=2; HttpOnly'];
+    const headers = clientResponseHeaders({ 'set-cookie': cookies, vary: 'accept', 'content-type': 'text/plain' });
+    expect(headers).toEqual({ 'set-cookie': cookies, vary: 'accept', 'content-type': 'text/plain' });
+  });
+
+  it('makes a single Set-Cookie a one-entry list and still joins other repeated headers', () => {
+    expect(clientResponseHeaders({ 'Set-Cookie': 'only=1', vary: ['accept', 'origin'] })).toEqual({
+      'set-cookie': ['only=1'],
+      vary: 'accept, origin',
+    });
+  });
+
+  it('drops a Set-Cookie the Connection header names as hop-by-hop', () => {
+    expect(clientResponseHeaders({ connection: 'set-cookie', 'set-cookie': ['a=1'] })).toEqual({});
+  });
 });

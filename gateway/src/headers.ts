@@ -27,20 +27,33 @@ const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-reques
 
 type IncomingHeaders = Record<string, string | string[] | undefined>;
 
+/**
+ * Headers that may be repeated but never joined into one line: a cookie's Expires date has a
+ * comma, so joined Set-Cookie lines could not be split again (RFC 6265 §3). They stay lists.
+ */
+const LIST_ONLY = new Set(['set-cookie']);
+
 /** The end-to-end headers of `headers`, lower-cased, minus `drop` and anything `Connection` names. */
-export function endToEndHeaders(headers: IncomingHeaders, drop: ReadonlySet<string> = new Set()): Record<string, string> {
+function selectEndToEnd(headers: IncomingHeaders, drop: ReadonlySet<string>): Array<[string, string | string[]]> {
   const named = new Set(
     String(headers.connection ?? headers.Connection ?? '')
       .split(',')
       .map((token) => token.trim().toLowerCase())
       .filter(Boolean),
   );
-  const kept: Record<string, string> = {};
+  const kept: Array<[string, string | string[]]> = [];
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || drop.has(name)) continue;
-    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+    kept.push([name, value]);
   }
+  return kept;
+}
+
+/** The end-to-end headers of `headers`, one line each (repeated ones joined with ', '). */
+export function endToEndHeaders(headers: IncomingHeaders, drop: ReadonlySet<string> = new Set()): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of selectEndToEnd(headers, drop)) kept[name] = Array.isArray(value) ? value.join(', ') : value;
   return kept;
 }
 
@@ -65,7 +78,15 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders, client: Client
   return headers;
 }
 
-/** Headers of the upstream's answer that go back to the client as they are. */
-export function clientResponseHeaders(upstream: Record<string, string>): Record<string, string> {
-  return endToEndHeaders(upstream, REPLACED_ON_RESPONSE);
+/**
+ * Headers of the upstream's answer that go back to the client as they are. Set-Cookie stays a
+ * list, which `res.setHeader` sends as one header line per cookie; others are one line each.
+ */
+export function clientResponseHeaders(upstream: IncomingHeaders): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of selectEndToEnd(upstream, REPLACED_ON_RESPONSE)) {
+    if (LIST_ONLY.has(name)) kept[name] = Array.isArray(value) ? value : [value];
+    else kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
 }

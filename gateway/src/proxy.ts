@@ -1,4 +1,5 @@
-import { express, type Request, type Response, type Router, type ServiceClient } from '@switchyard/infra';
+import { RequestCancelled, type Logger, type Request, type Response, type Router, type ServiceClient } from '@switchyard/infra';
+import { rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
 
@@ -7,23 +8,22 @@ export interface ProxyOptions {
   clientFor: (service: string) => ServiceClient;
   /** This gateway's Consul id, sent as `x-gateway` beside the upstream's `x-served-by`. */
   gatewayId: () => string;
-  /** Largest non-JSON request body forwarded (JSON bodies obey the app-wide JSON limit). */
+  /** Largest request body forwarded, any content type; past it the client gets 413. */
   maxBodySize?: string;
+  logger?: Logger;
 }
 
 /** Mounts every route of the table on `router`, each served by the one generic proxy handler. */
 export function mountRoutes(router: Router, table: readonly GatewayRoute[], options: ProxyOptions): void {
-  // The app already parsed JSON bodies; this keeps any other body as raw bytes to forward.
-  const rawBody = express.raw({ type: () => true, limit: options.maxBodySize ?? '1mb' });
   // Every answer from behind this router, proxied or not (404, 400, 503), names the gateway.
   router.use((_req, res, next) => {
     res.setHeader('x-gateway', options.gatewayId());
     next();
   });
   for (const route of table) {
-    const handler = proxyHandler(route, options.clientFor(route.service));
+    const handler = proxyHandler(route, options.clientFor(route.service), options);
     const method = route.method.toLowerCase() as Lowercase<GatewayRoute['method']>;
-    router[method](route.path, rawBody, handler);
+    router[method](route.path, handler);
   }
 }
 
@@ -32,42 +32,68 @@ export function mountRoutes(router: Router, table: readonly GatewayRoute[], opti
  * (round robin, breaker, retry, deadline), and relays the answer: status, end-to-end headers and
  * body bytes, with `x-served-by` naming the instance that really answered. No instance, a
  * timeout or an unreachable upstream are thrown as UpstreamErrors, which the app's error handler
- * turns into 503/504/502 JSON naming the service.
+ * turns into 503/504/502 JSON naming the service. The request body crosses as the bytes received.
  */
-export function proxyHandler(route: GatewayRoute, client: ServiceClient) {
+export function proxyHandler(
+  route: GatewayRoute,
+  client: ServiceClient,
+  options: Pick<ProxyOptions, 'maxBodySize' | 'logger'> = {},
+) {
   return async (req: Request, res: Response): Promise<void> => {
     const path = route.resolveUpstreamPath(req.params as Record<string, string>) + queryOf(req);
-    const answer = await client.request({
-      method: req.method,
-      path,
-      headers: upstreamRequestHeaders(req.headers, {
-        remoteAddress: req.socket.remoteAddress,
-        requestId: String(res.locals.requestId),
-        host: req.headers.host,
-      }),
-      body: forwardedBody(req),
-      idempotent: route.idempotent,
-      ...route.timeouts,
-    });
+    const clientGone = abortWhenClientLeaves(res);
+    const body = await rawRequestBody(req, options.maxBodySize ?? '1mb');
+    let answer;
+    try {
+      answer = await client.request({
+        method: req.method,
+        path,
+        headers: upstreamRequestHeaders(req.headers, {
+          remoteAddress: req.socket.remoteAddress,
+          requestId: String(res.locals.requestId),
+          host: req.headers.host,
+        }),
+        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+        idempotent: route.idempotent,
+        signal: clientGone,
+        ...route.timeouts,
+      });
+    } catch (error) {
+      if (!(error instanceof RequestCancelled)) throw error;
+      // Nobody is left to answer; the upstream call was cut short and will not be retried.
+      options.logger?.info(
+        { service: client.service, path, requestId: res.locals.requestId },
+        'client went away; upstream call cancelled',
+      );
+      return;
+    }
     res.status(answer.status);
     for (const [name, value] of Object.entries(clientResponseHeaders(answer.headers))) res.setHeader(name, value);
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
-    res.setHeader('x-served-by', answer.headers['x-served-by'] ?? answer.instance?.id ?? client.service);
+    res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
     res.setHeader('content-length', answer.body.length);
     res.end(answer.body);
   };
 }
 
+/**
+ * Aborts when the client's connection closes before our answer went out, so an abandoned request
+ * stops waiting (and queueing) on the upstream instead of holding it until its timeout and then
+ * retrying elsewhere for nobody.
+ */
+function abortWhenClientLeaves(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function queryOf(req: Request): string {
   const at = req.originalUrl.indexOf('?');
   return at === -1 ? '' : req.originalUrl.slice(at);
-}
-
-/** The request body as bytes: raw when it was kept raw, re-encoded when the app parsed JSON. */
-function forwardedBody(req: Request): Buffer | undefined {
-  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
-  const body: unknown = req.body;
-  if (body === undefined) return undefined;
-  if (Buffer.isBuffer(body)) return body.length > 0 ? body : undefined;
-  return Buffer.from(JSON.stringify(body));
 }

@@ -15,7 +15,7 @@ export interface RouteSpec<Params extends z.ZodType> {
   method: HttpMethod;
   /** Public path, express syntax (`/api/v1/rng/:n`). */
   path: string;
-  /** Consul service name of the upstream (the gateway appends UPSTREAM_SUFFIX). */
+  /** Consul service name of the upstream (infra appends SERVICE_NAME_SUFFIX, empty in production). */
   service: string;
   /** Validates the path parameters at the gateway, so bad input never costs an upstream call. */
   params: Params;

@@ -20,6 +20,7 @@ export {
   type ServiceResponse,
 } from './client/service-client.js';
 export { NoHealthyInstance, RequestCancelled, UpstreamError, UpstreamTimeout, UpstreamUnavailable } from './client/errors.js';
+export { type RawResponse, type ResponseHeaders } from './client/transport.js';
 export { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './client/retry-budget.js';
 export { defaultBreakerOptions, type BreakerOptions } from './client/breakers.js';
 export { HttpError, badRequest, notFound } from './server/http-error.js';
@@ -27,7 +28,9 @@ export { toErrorResponse } from './server/error-handler.js';
 export type { Probe } from './server/health.js';
 export { runService, startService, type RunningService, type ServiceContext, type ServiceParts, type ServiceSpec } from './server/service.js';
 export { createMysqlPool, createRedis } from './stores.js';
-export { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, startTracing, tracer } from './tracing.js';
+export { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, startTracing, tracer, withSpan } from './tracing.js';
 export { metricsRegistry } from './metrics.js';
+// Services register their own instruments in the shared registry with these.
+export { Counter, Gauge, Histogram } from 'prom-client';
 export { default as express, type Router, type Request, type Response, type NextFunction } from 'express';
 export { z } from 'zod';

@@ -73,3 +73,14 @@ export const healthyInstancesGauge = new Gauge({
   labelNames: ['service'] as const,
   registers: [metricsRegistry],
 });
+
+const UPSTREAM_OUTCOMES = ['ok', 'client_error', 'server_error', 'timeout', 'connection_error', 'breaker_open', 'cancelled'];
+
+/**
+ * Drops the series of an upstream instance that left the passing list. Instances come and go
+ * with ephemeral ports, so keeping every one would grow the registry without bound.
+ */
+export function forgetUpstreamInstance(service: string, instance: string): void {
+  for (const outcome of UPSTREAM_OUTCOMES) upstreamRequests.remove({ service, instance, outcome });
+  upstreamDuration.remove({ service, instance });
+}

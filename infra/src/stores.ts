@@ -15,6 +15,8 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
+    // A command that never answers (a wedged server) fails instead of hanging its caller forever.
+    commandTimeout: 3_000,
     lazyConnect: false,
     ...options,
   });

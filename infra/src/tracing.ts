@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -76,4 +76,22 @@ export function startTracing(options: {
 /** Copies the active trace context into outgoing request headers. */
 export function injectTraceHeaders(headers: Record<string, string>, ctx = context.active()): void {
   propagation.inject(ctx, headers);
+}
+
+/**
+ * Runs `work` inside a new active span (a root span when nothing is active), ending it when the
+ * work settles and marking it failed on a throw. For background work that starts its own trace,
+ * e.g. one turn of a loop.
+ */
+export function withSpan<T>(name: string, work: (span: Span) => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }

@@ -1,8 +1,12 @@
-// The miner's page: polls /api/stats every second, charts hashes/s with uPlot (served locally
-// from the uplot package), and lists the rng instances that serve the worker.
+// The miner's page: polls /api/stats every second (one request at a time, with a timeout),
+// charts hashes/s with uPlot (served locally from the uplot package), and lists the rng
+// instances that serve the worker.
 'use strict';
 
 const HISTORY_POINTS = 250;
+const POLL_INTERVAL_MS = 1000;
+// A poll that takes longer is abandoned (and reported), so a hung request cannot freeze the page.
+const POLL_TIMEOUT_MS = 3000;
 const times = [];
 const rates = [];
 let chart;
@@ -86,26 +90,35 @@ function render(stats) {
   $('status').textContent = `updated ${new Date(stats.now * 1000).toLocaleTimeString()}`;
 }
 
+let polling = false;
+
 async function poll() {
+  // A tick that comes while the previous poll is still waiting is skipped: a slow webui gets one
+  // request at a time from this page, not one more every second.
+  if (polling) return;
+  polling = true;
   try {
-    const response = await fetch('/api/stats', { cache: 'no-store' });
+    const response = await fetch('/api/stats', { cache: 'no-store', signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
     if (!response.ok) throw new Error(`webui answered ${response.status}`);
     render(await response.json());
   } catch (error) {
-    $('status').textContent = `cannot reach the webui: ${error.message}`;
+    const reason = error.name === 'TimeoutError' ? `no answer within ${POLL_TIMEOUT_MS / 1000} s` : error.message;
+    $('status').textContent = `cannot reach the webui: ${reason}`;
+  } finally {
+    polling = false;
   }
 }
 
 async function main() {
   makeChart();
   try {
-    const history = await (await fetch('/api/history', { cache: 'no-store' })).json();
+    const history = await (await fetch('/api/history', { cache: 'no-store', signal: AbortSignal.timeout(POLL_TIMEOUT_MS) })).json();
     for (const [t, rate] of history.points) pushPoint(t, rate);
   } catch {
     // No history yet: the chart fills from the live polls.
   }
   await poll();
-  setInterval(poll, 1000);
+  setInterval(poll, POLL_INTERVAL_MS);
 }
 
 main();

@@ -4,17 +4,20 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/support/wait.js';
 import { MinerCluster, type RunningMinerService } from './miner-cluster.js';
 
 describe('rng and hasher HTTP contract (real processes)', () => {
   const cluster = new MinerCluster();
   let rng: RunningMinerService;
   let hasher: RunningMinerService;
+  let smallQueue: RunningMinerService;
 
   beforeAll(async () => {
-    [rng, hasher] = await Promise.all([
+    [rng, hasher, smallQueue] = await Promise.all([
       cluster.start('rng', { RNG_DELAY_MS: '50' }),
       cluster.start('hasher', { HASHER_DELAY_MS: '200' }),
+      cluster.start('rng', { RNG_DELAY_MS: '500', RNG_QUEUE_LIMIT: '2' }),
     ]);
   });
   afterAll(() => cluster.close());
@@ -49,6 +52,22 @@ describe('rng and hasher HTTP contract (real processes)', () => {
     );
     // Six requests of 50 ms each, strictly one after the other: the last ends after ≥ 300 ms.
     expect(Math.max(...finished)).toBeGreaterThanOrEqual(290);
+  });
+
+  it('rng: refuses with a 503 JSON error past its queue limit, and shows its queue depth on /metrics', async () => {
+    const depth = () => cluster.metric(smallQueue, 'miner_rng_queue_depth');
+    expect(await depth()).toBe(0);
+    // One runs, two may wait (RNG_QUEUE_LIMIT=2), the others are refused at once.
+    const answers = Array.from({ length: 5 }, () =>
+      fetch(`${smallQueue.url}/8`).then(async (r) => ({ status: r.status, body: Buffer.from(await r.arrayBuffer()) })),
+    );
+    await waitFor('the queue depth on /metrics', async () => (await depth()) >= 2);
+    const settled = await Promise.all(answers);
+    const refused = settled.filter((r) => r.status === 503);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(settled.filter((r) => r.status === 200).length + refused.length).toBe(5);
+    expect(JSON.parse(refused[0]!.body.toString())).toMatchObject({ error: { code: 'rng_overloaded' } });
+    expect(await depth()).toBe(0);
   });
 
   it('hasher: POST / answers the hex SHA-256 as text/plain', async () => {

@@ -26,9 +26,10 @@ export interface Counters {
 }
 
 /**
- * One isolated miner: its own Consul service names (MINER_SERVICE_SUFFIX) and Redis keys
- * (MINER_REDIS_PREFIX), so concurrent runs by other engineers neither route to these instances
- * nor add to these counters. Delays are short so the tests run in seconds.
+ * One isolated miner: its own Consul service names (SERVICE_NAME_SUFFIX: infra appends it to the
+ * names instances register under and discover) and Redis keys (MINER_REDIS_PREFIX), so concurrent
+ * runs by other engineers neither route to these instances nor add to these counters. Delays are
+ * short so the tests run in seconds.
  */
 export class MinerCluster {
   readonly suffix = `-${uniqueName('t')}`;
@@ -44,7 +45,7 @@ export class MinerCluster {
 
   async start(service: MinerService, env: Record<string, string> = {}): Promise<RunningMinerService> {
     const process = startProcess(ENTRY[service], {
-      MINER_SERVICE_SUFFIX: this.suffix,
+      SERVICE_NAME_SUFFIX: this.suffix,
       MINER_REDIS_PREFIX: this.prefix,
       RNG_DELAY_MS: '50',
       HASHER_DELAY_MS: '5',
@@ -120,6 +121,22 @@ export class MinerCluster {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
+  }
+
+  /**
+   * The value of Prometheus sample `name` on a service's /metrics, summed over the series whose
+   * labels include `labels` (0 when there is none yet).
+   */
+  async metric(service: RunningMinerService, name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!match || match[1] !== name) continue;
+      const series = match[2] ?? '';
+      if (Object.entries(labels).every(([key, value]) => series.includes(`${key}="${value}"`))) sum += Number(match[3]);
+    }
+    return sum;
   }
 
   /** Kills this test's processes and deletes its Redis keys. */

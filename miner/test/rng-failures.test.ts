@@ -1,11 +1,18 @@
 /**
  * The worker under rng failures, against real Consul and Redis: an rng instance killed with
- * SIGKILL mid-run (no deregistration, no drain) costs no crash and no count, and with every rng
- * instance gone the worker keeps mining on its local fallback and the webui says so.
+ * SIGKILL mid-run (no deregistration, no drain) costs no crash and no count; an rng that is
+ * passing but overloaded makes the worker back off, never fall back; and with every rng instance
+ * gone the worker keeps mining on its local fallback and the webui says so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { passingIds } from '../../test/support/consul.js';
 import { waitFor } from '../../test/support/wait.js';
-import { MinerCluster, finalTotals } from './miner-cluster.js';
+import { MinerCluster, finalTotals, type Counters } from './miner-cluster.js';
+
+interface WorkerStats {
+  produced: Counters;
+  failedIterations: number;
+}
 
 interface ApiStats {
   hashesPerSecond: number;
@@ -55,6 +62,34 @@ describe('miner under rng failures (real Consul + Redis)', () => {
     // Two healthy instances were left: the fallback was never needed.
     expect(stored.fallback).toBe(0);
     expect(worker.process.output()).not.toMatch(/fatal/);
+  });
+
+  it('backs off instead of falling back when the only rng is passing but overloaded', { timeout: 120_000 }, async () => {
+    cluster = new MinerCluster();
+    // One answer per 200 ms and one request allowed to wait: most of the worker's 16 lanes get
+    // 503 rng_overloaded, and its breaker ejects the instance while Consul still lists it passing.
+    const rng = await cluster.startRegistered('rng', { RNG_DELAY_MS: '200', RNG_QUEUE_LIMIT: '1' });
+    await cluster.startRegistered('hasher');
+    const worker = await cluster.start('worker');
+    const rngFailures = (reason: string) =>
+      cluster.metric(worker, 'miner_worker_failed_iterations_total', { upstream: 'rng', reason });
+
+    const ejections = () =>
+      cluster.metric(worker, 'switchyard_upstream_no_healthy_instance_total', { service: cluster.name('rng') });
+    await waitFor('the worker to find the overloaded rng ejected', async () => (await ejections()) > 0, { timeoutMs: 30_000 });
+    // The rng keeps serving what it can (its breaker half-opens again), all of it counted as its own.
+    const stored = await cluster.waitServedBy([rng.serviceId], 10);
+
+    const stats = await cluster.getJson<WorkerStats>(`${worker.url}/stats`);
+    expect(stats.produced.fallback).toBe(0);
+    expect(stored.fallback).toBe(0);
+    expect(await cluster.metric(worker, 'switchyard_upstream_fallbacks_total')).toBe(0);
+    // Overload is counted as failed iterations: the 503s, then the ejection.
+    expect(stats.failedIterations).toBeGreaterThan(0);
+    expect(await rngFailures('all_ejected')).toBeGreaterThan(0);
+    expect(await rngFailures('bad_answer')).toBeGreaterThan(0);
+    expect(await passingIds(cluster.name('rng'))).toContain(rng.serviceId);
+    expect(worker.process.child.exitCode).toBeNull();
   });
 
   it('keeps mining on the local fallback when every rng instance is gone, and the webui shows it', { timeout: 120_000 }, async () => {

@@ -36,8 +36,18 @@ export class InstanceBreakers {
   ) {}
 
   /** Runs `attempt` through the instance's breaker; rejects at once while the breaker is open. */
-  fire<T>(instanceId: string, attempt: () => Promise<T>): Promise<T> {
-    return this.breakerFor(instanceId).fire(attempt) as Promise<T>;
+  async fire<T>(instanceId: string, attempt: () => Promise<T>): Promise<T> {
+    const breaker = this.breakerFor(instanceId);
+    const trial = breaker.halfOpen;
+    try {
+      return (await breaker.fire(attempt)) as T;
+    } catch (error) {
+      // opossum reports a filtered error (cancelled, or cut short by the deadline) as a success,
+      // which would close a half-open breaker although its trial call proved nothing: re-open it
+      // so the next trial decides.
+      if (trial && error instanceof AttemptFailure && !error.countsAgainstInstance && !breaker.opened) breaker.open();
+      throw error;
+    }
   }
 
   /** Open breakers eject their instance; half-open ones let a trial call through. */

@@ -66,7 +66,7 @@ export class AttemptFailure extends Error {
     message: string,
     /** True when the request certainly never reached the instance (safe to retry anything). */
     readonly notDelivered: boolean,
-    readonly response?: { status: number; headers: Record<string, string>; body: Buffer },
+    readonly response?: { status: number; headers: Record<string, string | string[]>; body: Buffer },
     options?: { cause?: unknown; countsAgainstInstance?: boolean },
   ) {
     super(message, options);

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { createBalancer, type Balancer, type BalancerName } from '../balancer/index.js';
 import type { Instance } from '../instance.js';
-import { noHealthyInstanceCalls, upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries } from '../metrics.js';
+import { forgetUpstreamInstance, noHealthyInstanceCalls, upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries } from '../metrics.js';
 import { sleep } from '../backoff.js';
 import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
 import type { Watcher } from '../watcher.js';
@@ -72,7 +72,17 @@ export class ServiceClient {
   private readonly outstanding = new Map<string, number>();
   private discovery: Promise<unknown> | undefined;
   private readonly settings: Required<Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'discoveryTimeoutMs'>>;
-  private readonly onChange = (instances: readonly Instance[]) => this.breakers.retain(instances.map((i) => i.id));
+  private readonly onChange = (instances: readonly Instance[]) => {
+    const passing = new Set(instances.map((i) => i.id));
+    this.breakers.retain(passing);
+    // Forget instances that left (ephemeral ports make every restart a new id), but not while a
+    // request to them is still in flight: it will record its outcome when it ends.
+    for (const [id, inFlight] of this.outstanding) {
+      if (passing.has(id) || inFlight > 0) continue;
+      this.outstanding.delete(id);
+      forgetUpstreamInstance(this.service, id);
+    }
+  };
 
   constructor(
     readonly service: string,

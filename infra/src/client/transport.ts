@@ -5,9 +5,15 @@ import { AttemptFailure } from './errors.js';
 
 export interface RawResponse {
   status: number;
-  headers: Record<string, string>;
+  /**
+   * Lower-cased response headers. Repeated headers are joined with ', ', except `set-cookie`,
+   * which stays a list: cookies may contain commas, so joining them would corrupt them (RFC 6265 §3).
+   */
+  headers: ResponseHeaders;
   body: Buffer;
 }
+
+export type ResponseHeaders = Record<string, string | string[]>;
 
 export interface SendOptions {
   method: string;
@@ -96,10 +102,16 @@ function classify(error: unknown, instance: Instance, options: SendOptions, time
   });
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+/** Headers that may only be repeated, never joined into one line. */
+const LIST_ONLY_HEADERS = new Set(['set-cookie']);
+
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
+  const flat: ResponseHeaders = {};
+  for (const [rawName, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (LIST_ONLY_HEADERS.has(name)) flat[name] = Array.isArray(value) ? [...value] : [value];
+    else flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
 }

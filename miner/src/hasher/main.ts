@@ -1,11 +1,9 @@
 import { runService, z } from '@switchyard/infra';
-import { minerNamingShape, serviceName } from '../shared/names.js';
 import { hasherRoutes } from './routes.js';
 
 await runService({
-  name: serviceName('hasher'),
+  name: 'hasher',
   config: {
-    ...minerNamingShape,
     /** Simulated work per hash; requests overlap, so this is latency, not a throughput cap. */
     HASHER_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpError, sleep, type Request, type Response, type Router } from '@switchyard/infra';
 import { parseByteCount } from './byte-count.js';
 import { QueueFull, SerialQueue, TaskAbandoned } from '../shared/serial-queue.js';
+import { exposeQueueDepth } from './metrics.js';
 
 export interface RngOptions {
   delayMs: number;
@@ -15,6 +16,7 @@ export interface RngOptions {
  */
 export function rngRoutes(options: RngOptions) {
   const queue = new SerialQueue(options.queueLimit);
+  exposeQueueDepth(queue);
 
   return (router: Router) => {
     router.get('/', (_req, res) => {

@@ -6,30 +6,16 @@ import { z } from '@switchyard/infra';
  * Production names are fixed (rng, hasher, worker, webui) and the Redis keys are dockercoins'
  * own (`wallet`, `hashes`), so a dockercoins webui or worker could share the same Redis.
  *
- * Two optional variables exist only so concurrent test runs on one Consul and one Redis do not
- * see each other's instances or counters:
- * - MINER_SERVICE_SUFFIX is appended to every miner service name, both the one an instance
- *   registers under and the upstream names it calls (`rng-t123` calls `hasher-t123`).
- * - MINER_REDIS_PREFIX is prepended to every Redis key.
+ * Concurrent test runs on one Consul and one Redis must not see each other's instances or
+ * counters. Consul names are isolated by infra's SERVICE_NAME_SUFFIX (runService appends it to the
+ * name an instance registers under and to every name passed to ctx.client/ctx.watch, so the miner
+ * always uses the plain names below); Redis keys by MINER_REDIS_PREFIX, prepended to every key.
  */
 export const minerNamingShape = {
-  MINER_SERVICE_SUFFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{0,40}$/, 'letters, digits and dashes only')
-    .default(''),
   MINER_REDIS_PREFIX: z.string().max(100).default(''),
 };
 
 export type MinerService = 'rng' | 'hasher' | 'worker' | 'webui';
-
-/**
- * The Consul name of a miner service. It is read straight from the environment because
- * runService needs the name before it parses the config; a malformed suffix is still rejected
- * there, by `minerNamingShape`, with one clear line.
- */
-export function serviceName(service: MinerService, env: NodeJS.ProcessEnv = process.env): string {
-  return `${service}${env.MINER_SERVICE_SUFFIX ?? ''}`;
-}
 
 export interface MinerKeys {
   /** Hash: coin hash (hex) → the random bytes (hex) it came from. HLEN is the coin count. */

@@ -28,10 +28,11 @@ export class CounterSampler {
   readonly window: SampleWindow;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private reading = false;
 
   constructor(
-    private readonly redis: RedisConnection,
-    private readonly keys: MinerKeys,
+    /** One reading of the counters (readCounters on the webui's Redis). */
+    private readonly read: () => Promise<Sample>,
     private readonly logger: Logger,
     private readonly intervalMs = 1_000,
     windowMs = 10_000,
@@ -48,15 +49,22 @@ export class CounterSampler {
     clearInterval(this.timer);
   }
 
-  private async sample(): Promise<void> {
+  /** Takes one sample now (the timer calls it every interval); resolves when it is done. */
+  async sample(): Promise<void> {
+    // While Redis is slow, a read can outlast the interval: skip the tick rather than stack
+    // reads up on a struggling Redis (the window still measures rates over real timestamps).
+    if (this.reading) return;
+    this.reading = true;
     try {
-      this.window.add(await readCounters(this.redis, this.keys));
+      this.window.add(await this.read());
       if (this.failing) this.logger.info('reading counters from redis again');
       this.failing = false;
     } catch (error) {
       // The page keeps the last numbers; the ready probe already reports Redis as failing.
       if (!this.failing) this.logger.warn({ err: (error as Error).message }, 'cannot read counters from redis');
       this.failing = true;
+    } finally {
+      this.reading = false;
     }
   }
 }

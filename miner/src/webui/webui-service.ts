@@ -1,8 +1,8 @@
 import type { ServiceContext, ServiceParts } from '@switchyard/infra';
 import { z } from '@switchyard/infra';
-import { minerKeys, minerNamingShape, serviceName } from '../shared/names.js';
+import { minerKeys, minerNamingShape } from '../shared/names.js';
 import { webuiRoutes } from './routes.js';
-import { CounterSampler } from './sampler.js';
+import { CounterSampler, readCounters } from './sampler.js';
 
 export const webuiConfigShape = {
   ...minerNamingShape,
@@ -17,11 +17,16 @@ export function setupWebui(ctx: WebuiContext): ServiceParts {
   const { config } = ctx;
   const redis = ctx.redis();
   const keys = minerKeys(config.MINER_REDIS_PREFIX);
-  const sampler = new CounterSampler(redis, keys, ctx.logger, config.WEBUI_SAMPLE_INTERVAL_MS, config.WEBUI_RATE_WINDOW_SECONDS * 1000);
+  const sampler = new CounterSampler(
+    () => readCounters(redis, keys),
+    ctx.logger,
+    config.WEBUI_SAMPLE_INTERVAL_MS,
+    config.WEBUI_RATE_WINDOW_SECONDS * 1000,
+  );
   const watchers = {
-    rng: ctx.watch(serviceName('rng')),
-    hasher: ctx.watch(serviceName('hasher')),
-    worker: ctx.watch(serviceName('worker')),
+    rng: ctx.watch('rng'),
+    hasher: ctx.watch('hasher'),
+    worker: ctx.watch('worker'),
   };
   return {
     routes: webuiRoutes({ redis, keys, sampler, watchers }),

@@ -17,9 +17,12 @@ export const workerConfigShape = {
   RNG_BYTES: z.coerce.number().int().min(1).max(1_024).default(32),
   /** How often counts go to Redis (dockercoins: about once a second). */
   WORKER_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
-  /** One rng attempt, queueing included: a busy rng queues requests, so this is generous. */
+  /**
+   * One rng attempt, queueing included: a busy rng queues requests, so this is generous. rng's
+   * default queue limit holds about this long of waiting requests (rng/queue-limit.ts).
+   */
   WORKER_RNG_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
-  /** Delay of the local generator used when no rng instance is healthy (like one rng instance). */
+  /** Delay of the local generator used while Consul lists no passing rng (like one rng instance). */
   WORKER_FALLBACK_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(100),
 };
 

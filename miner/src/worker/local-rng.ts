@@ -3,19 +3,32 @@ import { NoHealthyInstance, sleep, type Fallback } from '@switchyard/infra';
 import { SerialQueue } from '../shared/serial-queue.js';
 
 /**
- * The rng client's fallback: when no rng instance is healthy (none passing in Consul, or every
- * one ejected by its breaker), the worker generates the bytes itself, as the dynamic
- * microservices paper's server runs a task when no client can.
+ * Whether the worker may make its own random bytes: only when rng is really gone, i.e. Consul
+ * lists no passing rng instance at all.
+ *
+ * When instances are passing but this worker's breakers ejected them all, rng is failing or
+ * overloaded right now. Bypassing it then would turn rng overload into extra throughput, and
+ * break the demo's lesson (more workers on one rng must not raise hashes/s). Timeouts and 5xx
+ * answers are the same story. The worker backs off and retries instead (MiningLoop), and the
+ * failure counts as an error, not as a fallback.
+ */
+export function mayUseLocalRng(error: unknown): boolean {
+  return error instanceof NoHealthyInstance && error.passingInConsul === 0;
+}
+
+/**
+ * The rng client's fallback: when no rng instance exists any more, the worker generates the
+ * bytes itself, as the dynamic microservices paper's server runs a task when no client can.
+ * Any other failure is rethrown, which declines the fallback (see mayUseLocalRng).
  *
  * It imitates one rng instance (one at a time, `delayMs` each) on purpose: a fallback faster than
  * the real service would make mining speed up when every rng dies, hiding the outage in the
- * chart instead of showing it. Other failures (timeouts, 5xx) are not a reason to bypass rng:
- * they are rethrown, and the worker backs off.
+ * chart instead of showing it.
  */
 export function localRngFallback(bytesPerHash: number, delayMs: number): Fallback {
   const generator = new SerialQueue();
   return async (error) => {
-    if (!(error instanceof NoHealthyInstance)) throw error;
+    if (!mayUseLocalRng(error)) throw error;
     const body = await generator.run(async () => {
       await sleep(delayMs);
       return randomBytes(bytesPerHash);

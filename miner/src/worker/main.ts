@@ -1,12 +1,11 @@
 import { runService } from '@switchyard/infra';
-import { serviceName } from '../shared/names.js';
 import { workerConfigShape } from './config.js';
 import { setupWorker } from './worker-service.js';
 
 // dockercoins' worker: rng → hasher → coin? → Redis, on WORKER_CONCURRENCY lanes, rng and hasher
 // found through Consul and balanced client-side, so adding rng instances raises hashes/s.
 await runService({
-  name: serviceName('worker'),
+  name: 'worker',
   config: workerConfigShape,
   setup: setupWorker,
 });

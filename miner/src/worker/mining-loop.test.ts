@@ -45,6 +45,7 @@ describe('MiningLoop', () => {
     await until(() => successes >= 5);
     expect(await loop.stop(1_000)).toBe(true);
     expect(failuresSeen).toEqual([1, 2, 3]);
+    expect(loop.failedIterations).toBe(3);
   });
 
   it('keeps going when the error reporter itself throws', async () => {

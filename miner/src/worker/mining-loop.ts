@@ -20,12 +20,18 @@ export class MiningLoop {
   private readonly stopping = new AbortController();
   private lanes: Promise<void>[] = [];
   private active = 0;
+  private failed = 0;
 
   constructor(private readonly options: MiningLoopOptions) {}
 
   /** Iterations currently running. */
   get inFlight(): number {
     return this.active;
+  }
+
+  /** Iterations that threw since start, on every lane together. */
+  get failedIterations(): number {
+    return this.failed;
   }
 
   get running(): boolean {
@@ -62,6 +68,7 @@ export class MiningLoop {
         failures = 0;
       } catch (error) {
         failures += 1;
+        this.failed += 1;
         try {
           this.options.onError?.(error, failures);
         } catch {

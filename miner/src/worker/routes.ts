@@ -26,6 +26,8 @@ export function workerRoutes(view: WorkerView) {
         produced: view.counters.produced,
         flushed: view.counters.flushed,
         unflushedHashes: view.counters.unflushedHashes,
+        // Failed iterations back off and retry; by reason on /metrics (miner_worker_failed_iterations_total).
+        failedIterations: view.loop.failedIterations,
         settings: view.settings,
       });
     });

@@ -1,9 +1,11 @@
 import { sleep, type ServiceParts } from '@switchyard/infra';
-import { minerKeys, serviceName } from '../shared/names.js';
+import { minerKeys } from '../shared/names.js';
 import type { WorkerContext } from './config.js';
 import { redisBatchWriter } from './count-store.js';
 import { MiningCounters } from './counters.js';
+import { MiningFailure } from './failure.js';
 import { localRngFallback } from './local-rng.js';
+import { failedIterations } from './metrics.js';
 import { mineOnce } from './mine-once.js';
 import { MiningLoop } from './mining-loop.js';
 import { workerRoutes } from './routes.js';
@@ -14,12 +16,14 @@ const FINAL_FLUSH_ATTEMPTS = 5;
 /** Wires the worker: clients → mining loop → batched counters → Redis, and its lifecycle. */
 export function setupWorker(ctx: WorkerContext): ServiceParts {
   const { config, logger } = ctx;
-  const rng = ctx.client(serviceName('rng'), {
+  // The local fallback answers only when Consul lists no rng instance at all (local-rng.ts); an
+  // overloaded or failing rng makes iterations fail and back off instead.
+  const rng = ctx.client('rng', {
     attemptTimeoutMs: config.WORKER_RNG_TIMEOUT_MS,
     deadlineMs: 2 * config.WORKER_RNG_TIMEOUT_MS,
     fallback: localRngFallback(config.RNG_BYTES, config.WORKER_FALLBACK_DELAY_MS),
   });
-  const hasher = ctx.client(serviceName('hasher'));
+  const hasher = ctx.client('hasher');
   const redis = ctx.redis();
   // A fresh id per run: a restarted worker on the same host and port must not inherit the
   // previous run's batch sequence (its first batches would be taken for duplicates).
@@ -34,8 +38,13 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
       counters.record(mined);
     },
     onError: (error, failures) => {
+      const labels =
+        error instanceof MiningFailure ? { upstream: error.upstream, reason: error.reason } : { upstream: 'other', reason: 'other' };
+      failedIterations.inc(labels);
       // One line when a lane starts failing and then every 50th, not one per attempt.
-      if (failures === 1 || failures % 50 === 0) logger.warn({ err: (error as Error).message, failures }, 'mining iteration failed; backing off');
+      if (failures === 1 || failures % 50 === 0) {
+        logger.warn({ err: (error as Error).message, ...labels, failures }, 'mining iteration failed; backing off');
+      }
     },
   });
 
