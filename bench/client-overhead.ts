@@ -31,6 +31,8 @@ try {
   const singleWatcher = new Watcher({ consul, service: single }).start();
   while (watcher.instances().length < 3 || singleWatcher.instances().length < 1) await new Promise((r) => setTimeout(r, 20));
   const target = instanceOrigin(singleWatcher.instances()[0]!);
+  const threeOrigins = watcher.instances().map(instanceOrigin);
+  let turn = 0;
 
   const client = new ServiceClient(service, watcher);
   const singleClient = new ServiceClient(single, singleWatcher);
@@ -44,6 +46,13 @@ try {
       await res.body.arrayBuffer();
     },
     'ServiceClient, 1 instance': () => singleClient.get('/whoami'),
+    // The same 3 instances rotated by hand: separates the cost of spreading load over three
+    // server processes on this 2-core machine from the cost of ServiceClient itself.
+    'undici, rotated by hand over 3': async () => {
+      const origin = threeOrigins[turn++ % threeOrigins.length]!;
+      const res = await request(`${origin}/whoami`, { dispatcher: undiciAgent });
+      await res.body.arrayBuffer();
+    },
     'ServiceClient, round robin over 3': () => client.get('/whoami'),
   };
 
@@ -81,7 +90,9 @@ requests at concurrency ${CONCURRENCY} against the echo fixture service (real pr
 Consul): every 1-instance row hits the same instance; the last row round-robins over 3 others. The
 plain undici row is why ServiceClient's transport is undici rather than axios on this hot path; the
 gap between it and "ServiceClient, 1 instance" is the platform's own cost per call (breaker, balancer,
-span, metrics, retry bookkeeping).
+span, metrics, retry bookkeeping). Spreading the load over three server processes costs throughput
+by itself on 2 cores (compare the two "over 3" rows with their 1-instance counterparts): the client
+and four server processes share two cores, so the servers batch less work per wake-up.
 
 ${table}
 
