@@ -87,7 +87,7 @@ try {
 
 Goal: ServiceClient ≥ 0.85× the plain axios call's throughput. ${ROUNDS} interleaved rounds of ${REQUESTS} GET
 requests at concurrency ${CONCURRENCY} against the echo fixture service (real processes registered in
-Consul): every 1-instance row hits the same instance; the last row round-robins over 3 others. The
+Consul): every 1-instance row hits the same instance; the two "over 3" rows spread over 3 others. The
 plain undici row is why ServiceClient's transport is undici rather than axios on this hot path; the
 gap between it and "ServiceClient, 1 instance" is the platform's own cost per call (breaker, balancer,
 span, metrics, retry bookkeeping). Spreading the load over three server processes costs throughput
