@@ -12,7 +12,9 @@
 #    components this run started, and only those.
 #
 # More instances: `make instance SERVICE=rng` (scripts/instance.sh) in another terminal.
-# Environment: LOG_LEVEL (default info), ACCESS_LOG=false (no line per request; passed through
+# Environment: LOG_LEVEL (default info), ACCESS_LOG (default false here: the miner makes ~100
+# requests/s, which would bury the lifecycle lines — registrations, instance changes, breakers;
+# ACCESS_LOG=true shows a line per request; passed through
 # like any other service variable); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
 # running on exit even if this run started it (the end-to-end test shares Consul with others).
 set -euo pipefail
@@ -76,6 +78,7 @@ export CONSUL_HTTP_ADDR=$CONSUL_URL
 export OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_URL
 export REDIS_URL=redis://127.0.0.1:6379
 export LOG_LEVEL=${LOG_LEVEL:-info}
+export ACCESS_LOG=${ACCESS_LOG:-false}
 
 # `exec` replaces the shell concurrently starts each command in, so the signal it forwards lands
 # on the service itself.

@@ -45,5 +45,5 @@ curl -sf --max-time 1 -o /dev/null http://127.0.0.1:16686/api/services && otlp=h
 echo "instance: starting one more $service (ephemeral port; Ctrl-C removes it)"
 # exec: the service is this terminal's foreground process, so Ctrl-C reaches it exactly once.
 exec env PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
-  REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" \
+  REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" ACCESS_LOG="${ACCESS_LOG:-false}" \
   node --import tsx "$entry"
