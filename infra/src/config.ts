@@ -24,6 +24,11 @@ export const baseConfigShape = {
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(300),
   /** Upper bound for in-flight requests to finish once the listener is closed. */
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * The whole shutdown (deregister, grace, background stop, drain, closes, trace flush) ends
+   * within this, whatever hangs: below the 30 s most supervisors (Kubernetes, compose) allow.
+   */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(25_000),
   SERVICE_VERSION: z.string().default('0.1.0'),
   /** One info line per request; benchmarks turn it off to measure the platform, not the log pipe. */
   ACCESS_LOG: z.stringbool().default(true),

@@ -84,7 +84,10 @@ export class Registrar {
   private async registerUntilDone(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        await this.register();
+        // A retry may come long after the probe that allowed the first try: ask again.
+        const ready = attempt === 0 || ((await this.options.isReady?.().catch(() => false)) ?? true);
+        if (this.stopped) return;
+        await this.register(ready ? 'passing' : 'critical');
         return;
       } catch (error) {
         const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5_000 });

@@ -6,17 +6,10 @@ export class UpstreamError extends Error {
   constructor(
     readonly service: string,
     message: string,
-    options?: { cause?: unknown; countsAgainstInstance?: boolean },
+    options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.countsAgainstInstance = options?.countsAgainstInstance ?? true;
   }
-
-  /**
-   * False when the failure says nothing about the instance: the caller cancelled, or the overall
-   * deadline left this attempt less than its normal timeout. Such failures do not trip breakers.
-   */
-  readonly countsAgainstInstance: boolean;
 }
 
 /** No passing instance (or every one has an open breaker): 503 no_healthy_instance. */
@@ -32,6 +25,8 @@ export class NoHealthyInstance extends UpstreamError {
      * this caller's breakers ejected them all (they fail or are overloaded right now).
      */
     readonly passingInConsul = 0,
+    /** False while Consul has never answered this process: "none passing" is then unknown, not known. */
+    readonly consulAnswered = true,
   ) {
     super(service, message);
   }
@@ -74,8 +69,9 @@ export class AttemptFailure extends Error {
   }
 
   /**
-   * False when the failure says nothing about the instance: the caller cancelled, or the overall
-   * deadline left this attempt less than its normal timeout. Such failures do not trip breakers.
+   * False when the failure says nothing about the instance: the caller cancelled, or the deadline
+   * cut the attempt, before the instance had half its normal attempt time. Such failures do not
+   * trip breakers; later ones do, since an instance that slow is evidence of trouble.
    */
   readonly countsAgainstInstance: boolean;
 }

@@ -147,7 +147,8 @@ export class ServiceClient {
       // never more than half the deadline, so an unreachable Consul yields a prompt 503.
       this.discovery ??= this.watcher.ready(this.settings.discoveryTimeoutMs);
       const cancel = new AbortController();
-      await Promise.race([this.discovery, sleep((deadline - Date.now()) / 2, cancel.signal)]);
+      const signal = request.signal ? AbortSignal.any([cancel.signal, request.signal]) : cancel.signal;
+      await Promise.race([this.discovery, sleep((deadline - Date.now()) / 2, signal)]);
       cancel.abort();
     }
     this.budget.recordRequest();
@@ -162,15 +163,20 @@ export class ServiceClient {
       if (!instance) {
         if (lastFailure) break;
         noHealthyInstanceCalls.inc({ service: this.service });
-        throw new NoHealthyInstance(this.service, this.noInstanceReason(), this.watcher.instances().length);
+        throw new NoHealthyInstance(
+          this.service,
+          this.noInstanceReason(),
+          this.watcher.instances().length,
+          this.watcher.lastSyncAt > 0,
+        );
       }
       tried.add(instance.id);
       try {
         const attemptTimeoutMs = request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs;
         const timeoutMs = Math.min(attemptTimeoutMs, remaining);
-        const truncatedByDeadline = timeoutMs < attemptTimeoutMs;
+        const evidenceAfterMs = attemptTimeoutMs / 2;
         const raw = await this.breakers.fire(instance.id, () =>
-          this.send(instance, method, request, { timeoutMs, truncatedByDeadline }),
+          this.send(instance, method, request, { timeoutMs, evidenceAfterMs }),
         );
         return { ...raw, instance, fromFallback: false };
       } catch (error) {
@@ -217,6 +223,9 @@ export class ServiceClient {
 
   private noInstanceReason(): string {
     const passing = this.watcher.instances();
+    if (passing.length === 0 && this.watcher.lastSyncAt === 0) {
+      return `no instance of ${this.service} known yet: Consul has not answered this process`;
+    }
     if (passing.length === 0) return `no passing instance of ${this.service} in Consul`;
     return `every instance of ${this.service} is ejected by its circuit breaker (${passing.length} passing in Consul)`;
   }
@@ -225,7 +234,7 @@ export class ServiceClient {
     instance: Instance,
     method: string,
     request: ServiceRequest,
-    limits: { timeoutMs: number; truncatedByDeadline: boolean },
+    limits: { timeoutMs: number; evidenceAfterMs: number },
   ): Promise<RawResponse> {
     const labels = { service: this.service, instance: instance.id };
     const span = tracer().startSpan(

@@ -21,8 +21,11 @@ export interface SendOptions {
   headers: Record<string, string>;
   body?: Buffer | string | Uint8Array;
   timeoutMs: number;
-  /** True when the overall deadline shortened this attempt below its normal timeout. */
-  truncatedByDeadline?: boolean;
+  /**
+   * A cancellation, or a timeout the deadline shortened, counts against the instance only once
+   * the attempt has run this long (half the normal attempt timeout): sooner, it proves nothing.
+   */
+  evidenceAfterMs: number;
   /** The caller's cancellation (e.g. its own client disconnected). */
   signal?: AbortSignal;
 }
@@ -43,6 +46,7 @@ export class Transport {
   });
 
   async send(instance: Instance, options: SendOptions): Promise<RawResponse> {
+    const started = performance.now();
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let response;
@@ -55,13 +59,13 @@ export class Transport {
         dispatcher: this.agent,
       });
     } catch (error) {
-      throw classify(error, instance, options, timeout);
+      throw classify(error, instance, options, timeout, performance.now() - started);
     }
     let body: Buffer;
     try {
       body = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
-      throw classify(error, instance, options, timeout);
+      throw classify(error, instance, options, timeout, performance.now() - started);
     }
     const headers = flattenHeaders(response.headers);
     if (response.statusCode >= 500) {
@@ -79,17 +83,23 @@ export class Transport {
   }
 }
 
-function classify(error: unknown, instance: Instance, options: SendOptions, timeout: AbortSignal): AttemptFailure {
+function classify(
+  error: unknown,
+  instance: Instance,
+  options: SendOptions,
+  timeout: AbortSignal,
+  elapsedMs: number,
+): AttemptFailure {
   if (options.signal?.aborted) {
     return new AttemptFailure('cancelled', `the caller cancelled the call to ${instance.id}`, false, undefined, {
       cause: error,
-      countsAgainstInstance: false,
+      countsAgainstInstance: elapsedMs >= options.evidenceAfterMs,
     });
   }
   if (timeout.aborted) {
     return new AttemptFailure('timeout', `${instance.id} did not answer within ${options.timeoutMs} ms`, false, undefined, {
       cause: error,
-      countsAgainstInstance: !options.truncatedByDeadline,
+      countsAgainstInstance: options.timeoutMs >= options.evidenceAfterMs,
     });
   }
   const code = (error as { code?: string } | undefined)?.code;

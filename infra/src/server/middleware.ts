@@ -39,14 +39,18 @@ export function serverSpans(): RequestHandler {
       },
       parent,
     );
-    res.on('finish', () => {
+    res.on('close', () => {
       const route = routeOf(req);
       if (route) {
         span.updateName(`${req.method} ${route}`);
         span.setAttribute('http.route', route);
       }
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      if (!res.writableFinished) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the request before the answer' });
+      } else {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
     });
     context.with(trace.setSpan(parent, span), next);
@@ -57,14 +61,16 @@ export function serverSpans(): RequestHandler {
 export function accessLog(logger: Logger, enabled = true): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    // 'close' without 'finish': the client left before the answer (recorded as 499, as nginx does).
+    res.on('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = res.writableFinished ? res.statusCode : 499;
       // Never the raw path as a label: every unrouted request would mint a new metric series.
       const route = routeOf(req) ?? 'unmatched';
-      httpServerRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      httpServerRequests.inc({ method: req.method, route, status: String(status) });
       httpServerDuration.observe({ method: req.method, route }, seconds);
       // The path without its query string: queries may carry tokens.
-      const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
+      const line = { method: req.method, path: req.originalUrl.split('?')[0], status, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
       if (!enabled || QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });

@@ -193,7 +193,10 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       // Callers' blocking queries see the deregistration within milliseconds; this grace covers a
       // request already on its way, so it lands on an instance that still answers. Background
       // work stops meanwhile: when a whole stack stops at once, its upstreams are leaving too.
-      const [, stoppedWork] = await Promise.allSettled([sleep(config.SHUTDOWN_GRACE_MS), parts.onShutdown?.()]);
+      const [, stoppedWork] = await Promise.allSettled([
+        sleep(config.SHUTDOWN_GRACE_MS),
+        Promise.resolve().then(() => parts.onShutdown?.()), // a synchronous throw becomes a rejection
+      ]);
       // A failing stop hook must not skip the drain, the store closes and the trace flush.
       if (stoppedWork.status === 'rejected') logger.error({ err: stoppedWork.reason }, 'onShutdown failed; shutting down anyway');
       await drain(server, config.SHUTDOWN_DRAIN_MS, logger);
@@ -205,9 +208,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       logger.info({ serviceId }, 'stopped');
     })());
 
-  // Deregistration (2 s) + grace + background stop + drain + store closes and trace flush.
-  const maxShutdownMs = 2_000 + config.SHUTDOWN_GRACE_MS + 2 * config.SHUTDOWN_DRAIN_MS + 10_000;
-  return { serviceId, port, server, shutdown, maxShutdownMs };
+  return { serviceId, port, server, shutdown, maxShutdownMs: config.SHUTDOWN_TIMEOUT_MS };
 }
 
 /**
