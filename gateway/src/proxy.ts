@@ -42,7 +42,7 @@ export function proxyHandler(
   return async (req: Request, res: Response): Promise<void> => {
     const path = route.resolveUpstreamPath(req.params as Record<string, string>) + queryOf(req);
     const clientGone = abortWhenClientLeaves(res);
-    const body = await rawRequestBody(req, options.maxBodySize ?? '1mb');
+    const body = await rawRequestBody(req, res, options.maxBodySize ?? '1mb');
     let answer;
     try {
       answer = await client.request({
@@ -71,9 +71,36 @@ export function proxyHandler(
     for (const [name, value] of Object.entries(clientResponseHeaders(answer.headers))) res.setHeader(name, value);
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
     res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
-    res.setHeader('content-length', answer.body.length);
-    res.end(answer.body);
+    const length = relayedContentLength(req.method, answer.status, firstValue(answer.headers['content-length']), answer.body.length);
+    if (length !== undefined) res.setHeader('content-length', length);
+    if (carriesBody(req.method, answer.status)) res.end(answer.body);
+    else res.end();
   };
+}
+
+/** Whether an answer has a body on the wire (RFC 9112 §6.3): not for HEAD, 1xx, 204 or 304. */
+export function carriesBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && !forbidsContentLength(status) && status !== 304;
+}
+
+/**
+ * The Content-Length the client gets. With a body, the length of the bytes relayed. Without one,
+ * for HEAD and 304 it still tells the size the GET would have (RFC 9110 §8.6): the upstream's
+ * value, never the 0 bytes relayed here. 1xx and 204 must not carry one at all (RFC 9110 §8.6).
+ */
+export function relayedContentLength(
+  method: string,
+  status: number,
+  upstreamLength: string | undefined,
+  relayedBytes: number,
+): string | number | undefined {
+  if (forbidsContentLength(status)) return undefined;
+  if (carriesBody(method, status)) return relayedBytes;
+  return upstreamLength;
+}
+
+function forbidsContentLength(status: number): boolean {
+  return (status >= 100 && status < 200) || status === 204;
 }
 
 /**

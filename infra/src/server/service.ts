@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
@@ -264,7 +264,24 @@ function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server
     // Longer than the clients' keep-alive (4.5 s) so the client, not the server, closes idle sockets.
     server.keepAliveTimeout = 6_000;
     server.headersTimeout = 7_000;
+    server.on('checkContinue', continueWhenRead(server));
   });
+}
+
+/**
+ * `Expect: 100-continue`: Node answers 100 at once by default, so a client starts uploading a body
+ * the route may refuse (413, 404, 401). Instead, the 100 goes out only when something starts
+ * reading the body; a route that answers first refuses without the upload ever starting.
+ */
+function continueWhenRead(server: Server) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    req.on('newListener', function sendContinue(event: string | symbol) {
+      if (event !== 'data' && event !== 'readable') return;
+      req.off('newListener', sendContinue);
+      if (!res.headersSent) res.writeContinue();
+    });
+    server.emit('request', req, res);
+  };
 }
 
 async function waitUntilReady(probes: Record<string, Probe>, logger: Logger, state: HealthState): Promise<void> {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { QueueFull, SerialQueue, TaskAbandoned } from './serial-queue.js';
 
@@ -66,5 +67,65 @@ describe('SerialQueue', () => {
     await expect(abandoned).rejects.toBeInstanceOf(TaskAbandoned);
     await expect(after).resolves.toBe('next');
     expect(ran).toBe(false);
+  });
+
+  it('takes an abandoned task out of the line at once: the waiting count and the limit see only live callers', async () => {
+    const queue = new SerialQueue(2);
+    let release!: () => void;
+    const first = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const callerGone = new AbortController();
+    let ran = false;
+    const abandoned = queue.run(async () => {
+      ran = true;
+    }, callerGone.signal);
+    const live = queue.run(async () => 'live');
+    expect(queue.waiting).toBe(2);
+    await expect(queue.run(async () => 'refused')).rejects.toBeInstanceOf(QueueFull);
+
+    callerGone.abort();
+    // Rejected and gone while the first task still runs, not when its turn would have come.
+    expect(queue.waiting).toBe(1);
+    await expect(abandoned).rejects.toBeInstanceOf(TaskAbandoned);
+    expect(queue.busy).toBe(true);
+    const admitted = queue.run(async () => 'admitted');
+    expect(queue.waiting).toBe(2);
+
+    release();
+    await first;
+    expect(await Promise.all([live, admitted])).toEqual(['live', 'admitted']);
+    expect(ran).toBe(false);
+    expect(queue.waiting).toBe(0);
+  });
+
+  it('refuses at once a task whose caller is already gone', async () => {
+    const queue = new SerialQueue(1);
+    const callerGone = new AbortController();
+    callerGone.abort();
+    await expect(queue.run(async () => 'never', callerGone.signal)).rejects.toBeInstanceOf(TaskAbandoned);
+    expect(queue.waiting).toBe(0);
+    expect(queue.busy).toBe(false);
+  });
+
+  it('stops listening to a waiter\'s signal once its turn comes: a later abort does not cancel a running task', async () => {
+    const queue = new SerialQueue();
+    let release!: () => void;
+    const first = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const caller = new AbortController();
+    let finishSecond!: () => void;
+    let started = false;
+    const second = queue.run(async () => {
+      started = true;
+      await new Promise<void>((resolve) => (finishSecond = resolve));
+      return 'done';
+    }, caller.signal);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    release();
+    await first;
+    await tick();
+    expect(started).toBe(true);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    caller.abort();
+    finishSecond();
+    await expect(second).resolves.toBe('done');
   });
 });

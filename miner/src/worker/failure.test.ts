@@ -6,6 +6,7 @@ describe('failureReason', () => {
   it('tells an ejected-but-passing upstream from one Consul no longer lists', () => {
     expect(failureReason(new NoHealthyInstance('rng', 'ejected', 3))).toBe('all_ejected');
     expect(failureReason(new NoHealthyInstance('rng', 'gone', 0))).toBe('no_healthy_instance');
+    expect(failureReason(new NoHealthyInstance('rng', 'not known yet', 0, false))).toBe('consul_unanswered');
   });
 
   it('keeps the client verdicts and files anything else as other', () => {

@@ -7,10 +7,19 @@ export type Upstream = 'rng' | 'hasher';
  * - all_ejected: instances are passing in Consul, but this worker's breakers ejected them all
  *   (they fail or are overloaded right now); for rng this is not a reason to fall back;
  * - no_healthy_instance: Consul lists none (for rng the local fallback answers instead);
+ * - consul_unanswered: Consul has never answered this worker, so whether instances exist is
+ *   unknown (no fallback: the worker backs off until discovery knows);
  * - upstream_timeout, upstream_unavailable: the ServiceClient's own verdicts after its retries;
  * - bad_answer: an answer that is not what the protocol promises (e.g. rng's 503 rng_overloaded).
  */
-export type FailureReason = 'all_ejected' | 'no_healthy_instance' | 'upstream_timeout' | 'upstream_unavailable' | 'bad_answer' | 'other';
+export type FailureReason =
+  | 'all_ejected'
+  | 'no_healthy_instance'
+  | 'consul_unanswered'
+  | 'upstream_timeout'
+  | 'upstream_unavailable'
+  | 'bad_answer'
+  | 'other';
 
 /** One iteration's failure, tagged with the call that failed and why. */
 export class MiningFailure extends Error {
@@ -26,7 +35,10 @@ export class MiningFailure extends Error {
 }
 
 export function failureReason(error: unknown): FailureReason {
-  if (error instanceof NoHealthyInstance) return error.passingInConsul > 0 ? 'all_ejected' : 'no_healthy_instance';
+  if (error instanceof NoHealthyInstance) {
+    if (error.passingInConsul > 0) return 'all_ejected';
+    return error.consulAnswered ? 'no_healthy_instance' : 'consul_unanswered';
+  }
   if (error instanceof UpstreamTimeout) return 'upstream_timeout';
   if (error instanceof UpstreamUnavailable) return 'upstream_unavailable';
   return 'other';

@@ -4,12 +4,18 @@ import { localRngFallback, mayUseLocalRng } from './local-rng.js';
 
 const request: ServiceRequest = { method: 'GET', path: '/32' };
 const gone = () => new NoHealthyInstance('rng', 'no passing instance of rng in Consul', 0);
+/** What a worker sees while Consul has never answered it (it booted while Consul was unreachable). */
+const unknown = () => new NoHealthyInstance('rng', 'no instance of rng known yet: Consul has not answered this process', 0, false);
 const ejected = (passing: number) =>
   new NoHealthyInstance('rng', `every instance of rng is ejected by its circuit breaker (${passing} passing in Consul)`, passing);
 
 describe('the local rng fallback decision', () => {
   it('falls back only when Consul lists no passing rng instance', () => {
     expect(mayUseLocalRng(gone())).toBe(true);
+  });
+
+  it('does not fall back while Consul has never answered: no instance known is not no instance', () => {
+    expect(mayUseLocalRng(unknown())).toBe(false);
   });
 
   it('does not fall back when rng instances are passing but this worker ejected them all', () => {
@@ -34,10 +40,12 @@ describe('localRngFallback', () => {
     expect(a.body.equals(b.body)).toBe(false);
   });
 
-  it('declines by rethrowing the very error when rng is only ejected, so the worker backs off', async () => {
+  it('declines by rethrowing the very error when rng is only ejected or not yet discovered, so the worker backs off', async () => {
     const fallback = localRngFallback(32, 0);
     const error = ejected(2);
     await expect(fallback(error, request)).rejects.toBe(error);
+    const undiscovered = unknown();
+    await expect(fallback(undiscovered, request)).rejects.toBe(undiscovered);
     const timeout = new UpstreamTimeout('rng', 'too slow');
     await expect(fallback(timeout, request)).rejects.toBe(timeout);
   });

@@ -4,7 +4,11 @@ import { SerialQueue } from '../shared/serial-queue.js';
 
 /**
  * Whether the worker may make its own random bytes: only when rng is really gone, i.e. Consul
- * lists no passing rng instance at all.
+ * answered this process and lists no passing rng instance at all.
+ *
+ * Before Consul has ever answered (a worker booting while Consul is unreachable), "no instance"
+ * means "unknown", not "gone": mining locally then would report a healthy rng as dead and mine
+ * at the fallback's pace. The worker backs off until discovery knows.
  *
  * When instances are passing but this worker's breakers ejected them all, rng is failing or
  * overloaded right now. Bypassing it then would turn rng overload into extra throughput, and
@@ -13,7 +17,7 @@ import { SerialQueue } from '../shared/serial-queue.js';
  * failure counts as an error, not as a fallback.
  */
 export function mayUseLocalRng(error: unknown): boolean {
-  return error instanceof NoHealthyInstance && error.passingInConsul === 0;
+  return error instanceof NoHealthyInstance && error.consulAnswered && error.passingInConsul === 0;
 }
 
 /**
