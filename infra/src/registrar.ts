@@ -73,10 +73,10 @@ export class Registrar {
     try {
       await this.options.consul.agent.service.deregister({ id: this.registration.id, timeout: timeoutMs } as never);
       this.registered = false;
-      this.options.logger?.info({ serviceId: this.registration.id }, 'deregistered from consul');
+      this.options.logger?.info({ registrationId: this.registration.id }, 'deregistered from consul');
     } catch (error) {
       // DeregisterCriticalServiceAfter removes us within ~1-2 min anyway.
-      this.options.logger?.warn({ serviceId: this.registration.id, err: (error as Error).message }, 'deregistration failed');
+      this.options.logger?.warn({ registrationId: this.registration.id, err: (error as Error).message }, 'deregistration failed');
     }
     await this.heartbeat;
   }
@@ -95,12 +95,12 @@ export class Registrar {
         if (status !== undefined && status >= 400 && status < 500) {
           // The agent answered and refused: retrying will not fix the registration by itself.
           this.options.logger?.error(
-            { serviceId: this.registration.id, status, err: (error as Error).message, retryInMs: delay },
+            { registrationId: this.registration.id, status, err: (error as Error).message, retryInMs: delay },
             `consul rejected the registration of ${this.registration.id}; check ADVERTISE_ADDR and the service name`,
           );
         } else {
           this.options.logger?.warn(
-            { serviceId: this.registration.id, err: (error as Error).message, retryInMs: delay },
+            { registrationId: this.registration.id, err: (error as Error).message, retryInMs: delay },
             `consul unreachable: cannot register ${this.registration.id} yet, retrying`,
           );
         }
@@ -142,7 +142,7 @@ export class Registrar {
       timeout: 2_000,
     } as never);
     this.registered = true;
-    this.options.logger?.info({ serviceId: r.id, address: r.address, port: r.port }, `registered ${r.id} in consul`);
+    this.options.logger?.info({ registrationId: r.id, address: r.address, port: r.port }, `registered ${r.id} in consul`);
   }
 
   private async keepRegistered(): Promise<void> {
@@ -157,7 +157,7 @@ export class Registrar {
           const ready = (await this.options.isReady?.().catch(() => false)) ?? true;
           if (this.stopped) return;
           this.options.logger?.warn(
-            { serviceId: this.registration.id, ready },
+            { registrationId: this.registration.id, ready },
             `consul lost our registration; registering again as ${ready ? 'passing' : 'critical'}`,
           );
           await this.register(ready ? 'passing' : 'critical');
@@ -166,7 +166,7 @@ export class Registrar {
         // Agent down: the next round tries again (the watchers log the outage). An agent that
         // answers and still fails us is worth a line.
         if (httpStatusOf(error) !== undefined) {
-          this.options.logger?.warn({ serviceId: this.registration.id, err: (error as Error).message }, 're-registration failed');
+          this.options.logger?.warn({ registrationId: this.registration.id, err: (error as Error).message }, 're-registration failed');
         }
       }
     }

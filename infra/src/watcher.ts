@@ -110,14 +110,14 @@ export class Watcher extends EventEmitter<WatcherEvents> {
         this.index = index;
         this.lastSyncAt = Date.now();
         if (this.consecutiveFailures > 0) {
-          this.options.logger?.info({ service: this.service }, 'consul reachable again; watching resumed');
+          this.options.logger?.info({ upstream: this.service }, 'consul reachable again; watching resumed');
           this.distrustEmptyUntil = Date.now() + (this.options.recoveryGraceMs ?? 5_000);
         }
         this.consecutiveFailures = 0;
         const next = entries.map(toInstance);
         if (next.length === 0 && this.current.length > 0 && Date.now() < this.distrustEmptyUntil) {
           this.options.logger?.info(
-            { service: this.service, keeping: this.current.length },
+            { upstream: this.service, keeping: this.current.length },
             'consul just came back and knows no instance yet; keeping the last list while they re-register',
           );
         } else if (fresh || this.distrustEmptyUntil !== 0) {
@@ -133,7 +133,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
         this.index = 0;
         const err = error instanceof Error ? error : new Error(String(error));
         this.options.logger?.warn(
-          { service: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
+          { upstream: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
           'consul query failed; keeping the last known instances',
         );
         this.emit('error', err);
@@ -169,7 +169,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     if (sameInstances(this.current, next)) return;
     this.current = Object.freeze(next);
     this.options.logger?.info(
-      { service: this.service, instances: next.map((i) => i.id) },
+      { upstream: this.service, instances: next.map((i) => i.id) },
       `passing instances of ${this.service}: ${next.length}`,
     );
     // A throwing listener is its owner's bug, not a Consul failure: it must not reset our index,
@@ -178,7 +178,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       try {
         (listener as (instances: readonly Instance[]) => void)(this.current);
       } catch (error) {
-        this.options.logger?.error({ service: this.service, err: error }, 'a watcher change listener threw');
+        this.options.logger?.error({ upstream: this.service, err: error }, 'a watcher change listener threw');
       }
     }
   }

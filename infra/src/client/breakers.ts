@@ -97,12 +97,12 @@ export class InstanceBreakers {
     breakerState.set(labels, 0);
     breaker.on('open', () => {
       breakerState.set(labels, 2);
-      this.logger?.warn(labels, `circuit opened: ejecting ${instanceId} locally`);
+      this.logger?.warn({ upstream: this.service, instance: instanceId }, `circuit opened: ejecting ${instanceId} locally`);
     });
     breaker.on('halfOpen', () => breakerState.set(labels, 1));
     breaker.on('close', () => {
       breakerState.set(labels, 0);
-      this.logger?.info(labels, `circuit closed: ${instanceId} back in rotation`);
+      this.logger?.info({ upstream: this.service, instance: instanceId }, `circuit closed: ${instanceId} back in rotation`);
     });
     this.breakers.set(instanceId, breaker);
     return breaker;

@@ -198,7 +198,7 @@ export class ServiceClient {
           break;
         }
         upstreamRetries.inc({ service: this.service, result: 'retried' });
-        this.options.logger?.debug({ service: this.service, instance: instance.id, err: error.message }, 'retrying on another instance');
+        this.options.logger?.debug({ upstream: this.service, instance: instance.id, err: error.message }, 'retrying on another instance');
       }
     }
     return this.giveUp(lastFailure, deadline);

@@ -40,7 +40,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const { status, body } = toErrorResponse(error);
     if (error instanceof UpstreamError) {
       // Expected operational answers (503/504/502 with a reason): no stack trace, one line.
-      logger.warn({ service: error.service, code: error.code, method: req.method, path: req.path, status }, body.error.message);
+      logger.warn({ upstream: error.service, code: error.code, method: req.method, path: req.path, status }, body.error.message);
     } else if (status >= 500) {
       logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
     }

@@ -166,7 +166,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
     version: config.SERVICE_VERSION,
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
-  logger.info({ serviceId, port, address, tracing: tracing.enabled }, `${name} listening on :${port}`);
+  logger.info({ port, address, tracing: tracing.enabled }, `${name} listening on :${port}`);
 
   const registrar = new Registrar(
     {
@@ -186,7 +186,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
-      logger.info({ serviceId }, 'shutting down: deregistering, then draining');
+      logger.info('shutting down: deregistering, then draining');
       state.draining = true;
       inFlight.closeConnectionsAfterResponse();
       await registrar.deregister();
@@ -205,7 +205,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
       await Promise.allSettled(closers.map((close) => close()));
       await registration.catch(() => {});
       await tracing.shutdown();
-      logger.info({ serviceId }, 'stopped');
+      logger.info('stopped');
     })());
 
   return { serviceId, port, server, shutdown, maxShutdownMs: config.SHUTDOWN_TIMEOUT_MS };
