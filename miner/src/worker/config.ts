@@ -4,13 +4,16 @@ import { minerNamingShape } from '../shared/names.js';
 export const workerConfigShape = {
   ...minerNamingShape,
   /**
-   * Iterations in flight. To keep N rng instances busy, the worker needs more requests in flight
-   * than they serve per loop turn (Little's law): 4 instances × 10 req/s × (100 ms rng + 100 ms
-   * hasher) = 8 in flight merely to keep up, and round robin does not balance queues perfectly, so
-   * 16 (twice that) lets 4 instances saturate. More only lengthens rng queues: with one instance,
-   * 16 in flight already means ~1.5 s of queueing per request, within the 5 s rng timeout.
+   * Iterations in flight, or "auto": 4 per passing rng instance (at least 4), following Consul.
+   * To keep N rng instances busy the worker needs more requests in flight than they serve per
+   * loop turn (Little's law): N × 10 req/s × (100 ms rng + 100 ms hasher) = 2N merely to keep up,
+   * and round robin does not balance queues perfectly, so 4N lets them saturate. A fixed number
+   * caps the rate once N outgrows it (16 lanes: about 8 instances); more lanes per instance only
+   * lengthen rng queues (4 per instance ≈ 0.3 s of queueing, well within the 5 s rng timeout).
    */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  WORKER_CONCURRENCY: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(1_000)])
+    .default('auto'),
   /** A hash whose hex starts with this is a coin ("0": 1 in 16). */
   COIN_PREFIX: z.string().regex(/^[0-9a-fA-F]{1,64}$/, 'hex digits only').default('0'),
   /** Random bytes hashed per iteration (dockercoins: 32). */

@@ -27,6 +27,56 @@ describe('MiningLoop', () => {
     expect(running).toBe(0);
   });
 
+  it('grows and shrinks its lanes on resize, letting surplus lanes finish their iteration', async () => {
+    let running = 0;
+    const loop = new MiningLoop({
+      concurrency: 2,
+      iteration: async () => {
+        running += 1;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        running -= 1;
+      },
+    });
+    loop.start();
+    await until(() => loop.inFlight === 2);
+    loop.resize(6);
+    expect(loop.concurrency).toBe(6);
+    await until(() => loop.inFlight === 6);
+    loop.resize(3);
+    // Surplus lanes retire after the iteration they are in; the rest keep mining.
+    await until(() => loop.lanesRunning === 3);
+    const seen = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      seen.add(loop.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(Math.max(...seen)).toBeLessThanOrEqual(3);
+    expect(seen.has(3)).toBe(true);
+    expect(await loop.stop(1_000)).toBe(true);
+    expect(running).toBe(0);
+  });
+
+  it('applies a resize made before start', async () => {
+    let peak = 0;
+    let running = 0;
+    let done = 0;
+    const loop = new MiningLoop({
+      concurrency: 1,
+      iteration: async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        running -= 1;
+        done += 1;
+      },
+    });
+    loop.resize(3);
+    loop.start();
+    await until(() => done >= 15);
+    expect(await loop.stop(1_000)).toBe(true);
+    expect(peak).toBe(3);
+  });
+
   it('survives failing iterations, backs off, and recovers', async () => {
     let calls = 0;
     let successes = 0;

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { backoffDelay, sleep, type BackoffOptions } from '@switchyard/infra';
 
 export interface MiningLoopOptions {
-  /** Iterations in flight at once (independent lanes). */
+  /** Iterations in flight at once (independent lanes); change it later with resize(). */
   concurrency: number;
   /** One iteration; any error it throws is caught here, never crashes the process. */
   iteration: () => Promise<void>;
@@ -21,8 +21,23 @@ export class MiningLoop {
   private lanes: Promise<void>[] = [];
   private active = 0;
   private failed = 0;
+  private target: number;
+  /** Lanes still running (a lane retires between iterations while there are more than the target). */
+  private live = 0;
 
-  constructor(private readonly options: MiningLoopOptions) {}
+  constructor(private readonly options: MiningLoopOptions) {
+    this.target = options.concurrency;
+  }
+
+  /** Lanes running now (above the target only until the surplus finish their iteration). */
+  get lanesRunning(): number {
+    return this.live;
+  }
+
+  /** Lanes the loop aims for (running lanes above it retire after their current iteration). */
+  get concurrency(): number {
+    return this.target;
+  }
 
   /** Iterations currently running. */
   get inFlight(): number {
@@ -40,7 +55,21 @@ export class MiningLoop {
 
   start(): void {
     if (this.lanes.length > 0) return;
-    for (let lane = 0; lane < this.options.concurrency; lane++) this.lanes.push(this.lane());
+    this.resize(this.target, true);
+  }
+
+  /**
+   * Changes the number of lanes: new lanes start at once; surplus lanes finish the iteration
+   * they are in and retire, so no iteration is cut short.
+   */
+  resize(concurrency: number, starting = false): void {
+    this.target = Math.max(1, Math.floor(concurrency));
+    if (!starting && this.lanes.length === 0) return; // applied by start()
+    if (this.stopping.signal.aborted) return;
+    while (this.live < this.target) {
+      this.live += 1;
+      this.lanes.push(this.lane());
+    }
   }
 
   /**
@@ -62,6 +91,10 @@ export class MiningLoop {
     const backoff = this.options.backoff ?? { baseMs: 50, maxMs: 1_000 };
     let failures = 0;
     while (!this.stopping.signal.aborted) {
+      if (this.live > this.target) {
+        this.live -= 1;
+        return;
+      }
       this.active += 1;
       try {
         await this.options.iteration();

@@ -23,6 +23,7 @@ export function workerRoutes(view: WorkerView) {
         id: view.serviceId(),
         running: view.loop.running,
         inFlight: view.loop.inFlight,
+        lanes: view.loop.concurrency,
         produced: view.counters.produced,
         flushed: view.counters.flushed,
         unflushedHashes: view.counters.unflushedHashes,

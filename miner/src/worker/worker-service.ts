@@ -11,6 +11,7 @@ import { MiningLoop } from './mining-loop.js';
 import { workerRoutes } from './routes.js';
 
 const STOP_TIMEOUT_MS = 10_000;
+const LANES_PER_RNG = 4;
 const FINAL_FLUSH_ATTEMPTS = 5;
 
 /** Wires the worker: clients → mining loop → batched counters → Redis, and its lifecycle. */
@@ -31,8 +32,12 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
   const runId = () => `${ctx.serviceId()}:${process.pid}:${startedAt}`;
   const counters = new MiningCounters(redisBatchWriter(redis, minerKeys(config.MINER_REDIS_PREFIX), runId));
 
+  // "auto": lanes follow the passing rng instances (config.ts explains the 4 per instance).
+  const rngInstances = ctx.watch('rng');
+  const lanesFor = (passingRng: number) =>
+    config.WORKER_CONCURRENCY === 'auto' ? Math.max(LANES_PER_RNG, LANES_PER_RNG * passingRng) : config.WORKER_CONCURRENCY;
   const loop = new MiningLoop({
-    concurrency: config.WORKER_CONCURRENCY,
+    concurrency: lanesFor(rngInstances.instances().length),
     iteration: async () => {
       const mined = await mineOnce(rng, hasher, { bytesPerHash: config.RNG_BYTES, coinPrefix: config.COIN_PREFIX });
       counters.record(mined);
@@ -74,8 +79,14 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
     }),
     onStarted() {
       loop.start();
+      rngInstances.on('change', (passing) => {
+        const lanes = lanesFor(passing.length);
+        if (lanes === loop.concurrency) return;
+        loop.resize(lanes);
+        logger.info({ lanes, passingRng: passing.length }, 'mining lanes follow the rng instances');
+      });
       flushTimer = setInterval(() => void flush(), config.WORKER_FLUSH_INTERVAL_MS);
-      logger.info({ concurrency: config.WORKER_CONCURRENCY, rng: rng.service, hasher: hasher.service }, 'mining started');
+      logger.info({ concurrency: config.WORKER_CONCURRENCY, lanes: loop.concurrency, rng: rng.service, hasher: hasher.service }, 'mining started');
     },
     async onShutdown() {
       clearInterval(flushTimer);
