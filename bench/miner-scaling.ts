@@ -162,6 +162,6 @@ Here the worker's ServiceClient watches Consul (blocking queries) and round-robi
 *passing* rng instance, so a new instance takes its share of requests as soon as its health check
 passes, with no proxy and no restart: the rate follows N.
 
-${machineLine()} Whole run ${fmt(seconds, 0)} s. Command: \`npm run bench -- miner-scaling\`.`,
+${machineLine()} Whole run ${fmt(seconds, 0)} s. Command: \`${MAX_RNG === 4 ? '' : `BENCH_MAX_RNG=${MAX_RNG} `}npm run bench -- miner-scaling\` (default N up to 4; BENCH_MAX_RNG raises it).`,
 );
 process.exit(0);
