@@ -5,38 +5,33 @@ const until = async (condition: () => boolean) => {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
 };
 
+/** An iteration that takes ~2 ms and records how many run at once, and how many finished. */
+function countingIteration() {
+  const stats = { running: 0, peak: 0, done: 0 };
+  const iteration = async () => {
+    stats.running += 1;
+    stats.peak = Math.max(stats.peak, stats.running);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    stats.running -= 1;
+    stats.done += 1;
+  };
+  return { stats, iteration };
+}
+
 describe('MiningLoop', () => {
   it('runs `concurrency` iterations at once', async () => {
-    let running = 0;
-    let peak = 0;
-    let done = 0;
-    const loop = new MiningLoop({
-      concurrency: 4,
-      iteration: async () => {
-        running += 1;
-        peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        running -= 1;
-        done += 1;
-      },
-    });
+    const { stats, iteration } = countingIteration();
+    const loop = new MiningLoop({ concurrency: 4, iteration });
     loop.start();
-    await until(() => done >= 20);
+    await until(() => stats.done >= 20);
     expect(await loop.stop(1_000)).toBe(true);
-    expect(peak).toBe(4);
-    expect(running).toBe(0);
+    expect(stats.peak).toBe(4);
+    expect(stats.running).toBe(0);
   });
 
   it('grows and shrinks its lanes on resize, letting surplus lanes finish their iteration', async () => {
-    let running = 0;
-    const loop = new MiningLoop({
-      concurrency: 2,
-      iteration: async () => {
-        running += 1;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        running -= 1;
-      },
-    });
+    const { stats, iteration } = countingIteration();
+    const loop = new MiningLoop({ concurrency: 2, iteration });
     loop.start();
     await until(() => loop.inFlight === 2);
     loop.resize(6);
@@ -53,28 +48,17 @@ describe('MiningLoop', () => {
     expect(Math.max(...seen)).toBeLessThanOrEqual(3);
     expect(seen.has(3)).toBe(true);
     expect(await loop.stop(1_000)).toBe(true);
-    expect(running).toBe(0);
+    expect(stats.running).toBe(0);
   });
 
   it('applies a resize made before start', async () => {
-    let peak = 0;
-    let running = 0;
-    let done = 0;
-    const loop = new MiningLoop({
-      concurrency: 1,
-      iteration: async () => {
-        running += 1;
-        peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        running -= 1;
-        done += 1;
-      },
-    });
+    const { stats, iteration } = countingIteration();
+    const loop = new MiningLoop({ concurrency: 1, iteration });
     loop.resize(3);
     loop.start();
-    await until(() => done >= 15);
+    await until(() => stats.done >= 15);
     expect(await loop.stop(1_000)).toBe(true);
-    expect(peak).toBe(3);
+    expect(stats.peak).toBe(3);
   });
 
   it('survives failing iterations, backs off, and recovers', async () => {
