@@ -22,12 +22,11 @@ await watcher.ready();
 
 function until(predicate: (list: readonly Instance[]) => boolean): Promise<number> {
   return new Promise((resolve) => {
-    const onChange = (list: readonly Instance[]) => {
+    const unsubscribe = watcher.subscribe((list: readonly Instance[]) => {
       if (!predicate(list)) return;
-      watcher.off('change', onChange);
+      unsubscribe();
       resolve(performance.now());
-    };
-    watcher.on('change', onChange);
+    });
   });
 }
 

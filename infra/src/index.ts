@@ -5,12 +5,13 @@
 export { loadConfig, ConfigError, baseConfigShape, type BaseConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
-export { nextIndex, isNewIndex } from './blocking-index.js';
-export { createConsulClient, type ConsulClient } from './consul.js';
-export { instanceOrigin, type Instance } from './instance.js';
-export { Registrar, type Registration, type RegistrarOptions } from './registrar.js';
-export { Watcher, type WatcherOptions } from './watcher.js';
-export { WatcherRegistry } from './watchers.js';
+export { nextIndex, isNewIndex } from './consul/blocking-index.js';
+export { createConsulClient, type ConsulClient } from './consul/client.js';
+export { instanceOrigin, type Instance } from './sd/instance.js';
+export { FixedInstancer, type Instancer, type InstancesListener } from './sd/instancer.js';
+export { Registrar, type Registration, type RegistrarOptions } from './consul/registrar.js';
+export { Watcher, type WatcherOptions } from './consul/watcher.js';
+export { WatcherRegistry } from './sd/watcher-registry.js';
 export { createBalancer, powerOfTwoChoices, randomChoice, roundRobin, type Balancer, type BalancerName, type LoadOf } from './balancer/index.js';
 export {
   ServiceClient,

@@ -20,7 +20,7 @@ describe('readiness (real Consul)', () => {
     const [a, b] = await Promise.all([startEcho(name), startEcho(name)]);
     const watcher = watch(name);
     const lists: string[][] = [];
-    watcher.on('change', (list) => lists.push(ids(list)));
+    watcher.subscribe((list) => lists.push(ids(list)));
     const both = [a!.serviceId, b!.serviceId].sort();
     await waitFor('the watcher to see both instances', () => ids(watcher.instances()).join() === both.join(), { timeoutMs: 10_000 });
 

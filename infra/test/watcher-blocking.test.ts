@@ -32,7 +32,7 @@ describe('watcher (real Consul blocking queries)', () => {
     const syncsBefore = watcher.lastSyncAt;
 
     const seen = new Promise<{ at: number; list: string[] }>((resolve) => {
-      watcher.on('change', (list) => {
+      watcher.subscribe((list) => {
         if (list.length === 2) resolve({ at: Date.now(), list: ids(list) });
       });
     });
@@ -48,7 +48,7 @@ describe('watcher (real Consul blocking queries)', () => {
 
     // Deregistration on SIGTERM reaches the watcher just as fast (long before any check fails).
     const dropped = new Promise<number>((resolve) => {
-      watcher.on('change', (list) => {
+      watcher.subscribe((list) => {
         if (list.length === 1) resolve(Date.now());
       });
     });

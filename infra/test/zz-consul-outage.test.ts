@@ -67,7 +67,7 @@ describe('consul outage (stops and restarts the shared agent)', () => {
     await waitFor('the watcher to see both instances', () => ids(watcher.instances()).join() === both.join(), { timeoutMs: 10_000 });
     await waitFor('the relay to route', async () => (await fetch(`${relay.url}/relay`)).status === 200, { timeoutMs: 10_000 });
     const lists: string[][] = [];
-    watcher.on('change', (list) => lists.push(ids(list)));
+    watcher.subscribe((list) => lists.push(ids(list)));
 
     try {
       await stopConsul();

@@ -1,4 +1,4 @@
-import type { Instance } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
 
 /**
  * Chooses one instance among `candidates`: the passing instances whose breaker is not open and

@@ -1,4 +1,4 @@
-import type { Instance } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
 import type { Balancer } from './balancer.js';
 
 /** Uniform random choice: even in expectation and stateless (the dynamic-microservices paper's pick). */

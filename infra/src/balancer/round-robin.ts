@@ -1,4 +1,4 @@
-import type { Instance } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
 import type { Balancer } from './balancer.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Instance } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
 
 /** Instances with the given ids, for the balancer unit tests. */
 export function instances(...ids: string[]): Instance[] {

@@ -1,11 +1,11 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { createBalancer, type Balancer, type BalancerName } from '../balancer/index.js';
-import type { Instance } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
 import { forgetUpstreamInstance, noHealthyInstanceCalls, upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries } from '../metrics.js';
 import { sleep } from '../backoff.js';
 import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
-import type { Watcher } from '../watcher.js';
+import type { Instancer } from '../sd/instancer.js';
 import { InstanceBreakers, defaultBreakerOptions, type BreakerOptions } from './breakers.js';
 import {
   AttemptFailure,
@@ -71,6 +71,7 @@ export class ServiceClient {
   private readonly transport = new Transport();
   private readonly outstanding = new Map<string, number>();
   private discovery: Promise<unknown> | undefined;
+  private readonly unsubscribe: () => void;
   private readonly settings: Required<Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'discoveryTimeoutMs'>>;
   private readonly onChange = (instances: readonly Instance[]) => {
     const passing = new Set(instances.map((i) => i.id));
@@ -86,7 +87,7 @@ export class ServiceClient {
 
   constructor(
     readonly service: string,
-    private readonly watcher: Watcher,
+    private readonly watcher: Instancer,
     private readonly options: ServiceClientOptions = {},
   ) {
     const loadOf = (id: string) => this.outstanding.get(id) ?? 0;
@@ -100,7 +101,7 @@ export class ServiceClient {
       maxAttempts: options.maxAttempts ?? 3,
       discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
     };
-    watcher.on('change', this.onChange);
+    this.unsubscribe = watcher.subscribe(this.onChange);
   }
 
   /** Passing instances, as the shared watcher last saw them. */
@@ -133,7 +134,7 @@ export class ServiceClient {
   }
 
   async close(): Promise<void> {
-    this.watcher.off('change', this.onChange);
+    this.unsubscribe();
     this.breakers.shutdown();
     await this.transport.close();
   }

@@ -1,6 +1,6 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
-import type { Instance } from '../instance.js';
-import { instanceOrigin } from '../instance.js';
+import type { Instance } from '../sd/instance.js';
+import { instanceOrigin } from '../sd/instance.js';
 import { AttemptFailure } from './errors.js';
 
 export interface RawResponse {

@@ -7,13 +7,14 @@ import { z } from 'zod';
 import { sleep } from '../backoff.js';
 import { ServiceClient, type ServiceClientOptions } from '../client/service-client.js';
 import { ConfigError, loadConfig, type BaseConfig } from '../config.js';
-import { createConsulClient } from '../consul.js';
+import { createConsulClient } from '../consul/client.js';
 import { createLogger, type Logger } from '../logger.js';
-import { Registrar } from '../registrar.js';
+import { Registrar } from '../consul/registrar.js';
 import { createMysqlPool, createRedis } from '../stores.js';
 import { registerStoreInstrumentations, startTracing, type TracingHandle } from '../tracing.js';
-import type { Watcher } from '../watcher.js';
-import { WatcherRegistry } from '../watchers.js';
+import { Watcher } from '../consul/watcher.js';
+import type { Instancer } from '../sd/instancer.js';
+import { WatcherRegistry } from '../sd/watcher-registry.js';
 import { createApp } from './app.js';
 import type { HealthState, Probe } from './health.js';
 import { runProbes } from './health.js';
@@ -40,7 +41,7 @@ export interface ServiceContext<C> {
    * clients in `setup` (each owns a connection pool and breakers): calling this later throws.
    */
   client(service: string, options?: ServiceClientOptions): ServiceClient;
-  watch(service: string): Watcher;
+  watch(service: string): Instancer;
   /** The process's Redis connection (REDIS_URL), traced, probed by /health/ready, closed on exit. */
   redis(): Redis;
   /** The process's MySQL pool (MYSQL_URL), traced, probed by /health/ready, closed on exit. */
@@ -97,7 +98,7 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
   const discoveryName = (service: string) => `${service}${config.SERVICE_NAME_SUFFIX}`;
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
   const consul = createConsulClient(config.CONSUL_HTTP_ADDR);
-  const watchers = new WatcherRegistry(consul, { logger, waitSeconds: config.DISCOVERY_WAIT_SECONDS });
+  const watchers = new WatcherRegistry((service) => new Watcher({ consul, service, logger, waitSeconds: config.DISCOVERY_WAIT_SECONDS }).start());
   const state: HealthState = { draining: false };
   const clients: ServiceClient[] = [];
   const closers: Array<() => Promise<unknown>> = [];

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpError, express, type Router, type Watcher } from '@switchyard/infra';
+import { HttpError, express, type Router, type Instancer } from '@switchyard/infra';
 import type { MinerKeys } from '../shared/names.js';
 import type { RedisConnection } from '../shared/redis.js';
 import { readCounters, type CounterSampler } from './sampler.js';
@@ -14,7 +14,7 @@ export interface WebuiOptions {
   redis: RedisConnection;
   keys: MinerKeys;
   sampler: CounterSampler;
-  watchers: { rng: Watcher; hasher: Watcher; worker: Watcher };
+  watchers: { rng: Instancer; hasher: Instancer; worker: Instancer };
 }
 
 export function webuiRoutes(options: WebuiOptions) {

@@ -79,7 +79,7 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
     }),
     onStarted() {
       loop.start();
-      rngInstances.on('change', (passing) => {
+      rngInstances.subscribe((passing) => {
         const lanes = lanesFor(passing.length);
         if (lanes === loop.concurrency) return;
         loop.resize(lanes);

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
+import { healthyInstancesGauge } from '../metrics.js';
+import type { Instance } from '../sd/instance.js';
+import type { Instancer, InstancesListener } from '../sd/instancer.js';
 import { isNewIndex, nextIndex } from './blocking-index.js';
-import type { ConsulClient } from './consul.js';
-import type { Instance } from './instance.js';
-import { healthyInstancesGauge } from './metrics.js';
+import type { ConsulClient } from './client.js';
+import { toInstance, type HealthEntry } from './health-entry.js';
 
 export interface WatcherOptions {
   consul: ConsulClient;
@@ -27,22 +29,12 @@ export interface WatcherOptions {
   recoveryGraceMs?: number;
 }
 
-interface HealthEntry {
-  Node?: { Node?: string; Address?: string };
-  Service: { ID: string; Service: string; Address?: string; Port: number; Tags?: string[] | null; Meta?: Record<string, string> | null };
-}
-
-type WatcherEvents = {
-  change: [instances: readonly Instance[]];
-  error: [error: Error];
-};
-
 /**
  * Keeps the list of **passing** instances of one service fresh through Consul blocking queries
  * on `/v1/health/service/<name>?passing`. While Consul is unreachable it keeps the last list it
  * had (callers keep working) and retries with backoff; it never empties the list on an error.
  */
-export class Watcher extends EventEmitter<WatcherEvents> {
+export class Watcher implements Instancer {
   readonly service: string;
   private current: readonly Instance[] = [];
   private index = 0;
@@ -58,12 +50,17 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   lastSyncAt = 0;
   consecutiveFailures = 0;
 
+  /** A Set, not EventEmitter listeners: any number of clients may share one watcher. */
+  private readonly listeners = new Set<InstancesListener>();
+
   constructor(private readonly options: WatcherOptions) {
-    super();
     this.service = options.service;
     this.firstAnswer = new Promise((resolve) => (this.markAnswered = resolve));
-    // An 'error' event without listeners would throw; errors are also logged, so that is enough.
-    this.on('error', () => {});
+  }
+
+  subscribe(listener: InstancesListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The last known passing instances (possibly stale while Consul is down). */
@@ -136,7 +133,6 @@ export class Watcher extends EventEmitter<WatcherEvents> {
           { upstream: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
           'consul query failed; keeping the last known instances',
         );
-        this.emit('error', err);
         await sleep(delay, this.stopController.signal);
       }
     }
@@ -174,9 +170,9 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     );
     // A throwing listener is its owner's bug, not a Consul failure: it must not reset our index,
     // back off, or keep the other listeners (e.g. breaker cleanup) from hearing the change.
-    for (const listener of this.rawListeners('change')) {
+    for (const listener of [...this.listeners]) {
       try {
-        (listener as (instances: readonly Instance[]) => void)(this.current);
+        listener(this.current);
       } catch (error) {
         this.options.logger?.error({ upstream: this.service, err: error }, 'a watcher change listener threw');
       }
@@ -186,19 +182,6 @@ export class Watcher extends EventEmitter<WatcherEvents> {
 
 function waitMs(wait: string): number {
   return wait.endsWith('ms') ? Number(wait.slice(0, -2)) : Number(wait.slice(0, -1)) * 1000;
-}
-
-export function toInstance(entry: HealthEntry): Instance {
-  const service = entry.Service;
-  return {
-    id: service.ID,
-    service: service.Service,
-    // An empty service address means "the node's address" in Consul's model.
-    address: service.Address || entry.Node?.Address || '127.0.0.1',
-    port: service.Port,
-    tags: service.Tags ?? [],
-    meta: service.Meta ?? {},
-  };
 }
 
 function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {

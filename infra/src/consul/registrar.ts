@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { backoffDelay, sleep } from './backoff.js';
-import type { ConsulClient } from './consul.js';
-import { instanceOrigin } from './instance.js';
+import { backoffDelay, sleep } from '../backoff.js';
+import type { ConsulClient } from './client.js';
+import { instanceOrigin } from '../sd/instance.js';
 
 export interface Registration {
   id: string;
