@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { metricsRegistry } from '../metrics.js';
@@ -15,6 +16,8 @@ export interface AppOptions {
   jsonLimit?: string;
   parseJson?: boolean;
   accessLog?: boolean;
+  /** See ServiceSpec.trustTraceContext; undefined trusts every caller (internal services). */
+  trustTraceContext?: (req: IncomingMessage) => boolean;
 }
 
 /**
@@ -26,7 +29,7 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(identityHeaders(options.serviceId, options.state));
-  app.use(serverSpans());
+  app.use(serverSpans(options.trustTraceContext));
   app.use(accessLog(options.logger, options.accessLog ?? true));
   const platform = express.Router();
   mountHealthRoutes(platform, options.probes, options.state, options.serviceId);

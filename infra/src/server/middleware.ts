@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -27,7 +28,7 @@ export function identityHeaders(serviceId: () => string, state: HealthState): Re
  * One server span per request, continuing the caller's trace (W3C `traceparent` or Jaeger's
  * `uber-trace-id`), and the rest of the request runs inside it so outgoing calls become children.
  */
-export function serverSpans(): RequestHandler {
+export function serverSpans(_trustTraceContext?: (req: IncomingMessage) => boolean): RequestHandler {
   return (req, res, next) => {
     if (QUIET_PATHS.has(req.path)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
@@ -56,6 +57,11 @@ export interface ServiceParts {
   probes?: Record<string, Probe>;
   /** Starts background work once the instance listens (e.g. the worker's loop). */
   onStarted?: () => void | Promise<void>;
+  /**
+   * Handles HTTP upgrade requests (WebSocket): the gateway relays them to an upstream. Without
+   * it, Node closes any upgrade request's connection.
+   */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Stops background work; starts right after deregistration, finishes before the drain and before the stores close. */
   onShutdown?: () => void | Promise<void>;
 }
@@ -70,6 +76,12 @@ export interface ServiceSpec<E extends z.ZodRawShape> {
   jsonLimit?: string;
   /** false: leave request bodies unparsed (a proxy forwards the bytes as received). */
   parseJson?: boolean;
+  /**
+   * Whether a request's trace context (traceparent, uber-trace-id, baggage) may be continued.
+   * Internal services trust their callers (default); the public gateway trusts only its
+   * configured proxies and starts a new trace for everyone else.
+   */
+  trustTraceContext?: (req: IncomingMessage) => boolean;
   setup(ctx: ServiceContext<z.infer<z.ZodObject<E>>>): ServiceParts | Promise<ServiceParts>;
 }
 
@@ -154,8 +166,10 @@ export async function startService<E extends z.ZodRawShape = {}>(spec: ServiceSp
     jsonLimit: spec.jsonLimit,
     parseJson: spec.parseJson ?? true,
     accessLog: config.ACCESS_LOG,
+    trustTraceContext: spec.trustTraceContext,
   });
   const server = await listen(app, config.PORT);
+  if (parts.upgrade) server.on('upgrade', parts.upgrade);
   const inFlight = trackInFlight(server);
   const port = (server.address() as AddressInfo).port;
   serviceId = serviceIdFor(name, port);
