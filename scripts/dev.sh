@@ -24,6 +24,8 @@ cd "$REPO"
 export PATH="$REPO/node_modules/.bin:$PATH"
 
 GATEWAY_PORT=8080
+# The gateway's /health and /metrics: loopback only, off the public port.
+GATEWAY_ADMIN_PORT=8081
 WEBUI_PORT=8000
 CONSUL_URL=http://127.0.0.1:8500
 OTLP_URL=http://127.0.0.1:4318
@@ -42,7 +44,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) === 24 ? 0 : 1
 
 # port_busy <port>: something already accepts connections there.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$GATEWAY_PORT" "$WEBUI_PORT"; do
+for port in "$GATEWAY_PORT" "$GATEWAY_ADMIN_PORT" "$WEBUI_PORT"; do
   port_busy "$port" && die "port $port is already in use (another 'make dev' running?); stop it first"
 done
 
@@ -125,6 +127,7 @@ cat <<EOF
 [dev] ------------------------------------------------------------------
 [dev] gateway      http://127.0.0.1:$GATEWAY_PORT/api/v1/rng/8   (curl -si: x-served-by rotates)
 [dev] miner stats  http://127.0.0.1:$GATEWAY_PORT/api/v1/miner/stats
+[dev] gateway admin http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics   (and /health/ready; loopback only)
 [dev] webui        http://127.0.0.1:$WEBUI_PORT/
 [dev] Consul UI    $CONSUL_URL/ui
 [dev] Jaeger UI    $JAEGER_UI

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make instance SERVICE=<name>: one more instance of a service, in the foreground, next to a
 # running `make dev`. It takes an ephemeral port (PORT=0, even for gateway and webui, whose
-# fixed ports the first instances hold), registers in Consul and joins the rotation at once;
+# fixed ports the first instances hold; the gateway's admin port too), registers in Consul and joins the rotation at once;
 # Ctrl-C deregisters it and drains it.
 #
 #   bash scripts/instance.sh <service>      service: gateway auth social messenger rng hasher worker webui
@@ -44,6 +44,6 @@ curl -sf --max-time 1 -o /dev/null http://127.0.0.1:16686/api/services && otlp=h
 
 echo "instance: starting one more $service (ephemeral port; Ctrl-C removes it)"
 # exec: the service is this terminal's foreground process, so Ctrl-C reaches it exactly once.
-exec env PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
+exec env PORT=0 ADMIN_PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
   REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" ACCESS_LOG="${ACCESS_LOG:-false}" \
   node --import tsx "$entry"

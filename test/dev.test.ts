@@ -12,6 +12,7 @@ import { REPO_ROOT } from './support/processes.js';
 import { waitFor } from './support/wait.js';
 
 const GATEWAY_PORT = 8080;
+const GATEWAY_ADMIN_PORT = 8081;
 const WEBUI_PORT = 8000;
 const PROCESS_NAMES = ['gateway', 'webui', 'worker', 'hasher', 'rng-1', 'rng-2'] as const;
 
@@ -26,7 +27,7 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
-const busyPorts = (await Promise.all([GATEWAY_PORT, WEBUI_PORT].map(async (p) => ((await listens(p)) ? p : undefined)))).filter(
+const busyPorts = (await Promise.all([GATEWAY_PORT, GATEWAY_ADMIN_PORT, WEBUI_PORT].map(async (p) => ((await listens(p)) ? p : undefined)))).filter(
   (p) => p !== undefined,
 );
 if (busyPorts.length > 0) {
@@ -102,6 +103,9 @@ describe('make dev (scripts/dev.sh)', () => {
         { timeoutMs: 30_000, intervalMs: 200 },
       );
       expect(bytes.length).toBe(8);
+      // The gateway's health and metrics live on its loopback admin port, not the public one.
+      expect((await fetch(`http://127.0.0.1:${GATEWAY_PORT}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${GATEWAY_ADMIN_PORT}/health/ready`)).status).toBe(200);
 
       for (const [service, names] of [
         ['gateway', ['gateway']],
@@ -122,6 +126,7 @@ describe('make dev (scripts/dev.sh)', () => {
       }
 
       // Ctrl-C: the terminal sends SIGINT to the whole foreground process group.
+      const stopStartsAt = output.length;
       process.kill(-child.pid!, 'SIGINT');
       const result = await Promise.race([
         exited,
@@ -134,9 +139,18 @@ describe('make dev (scripts/dev.sh)', () => {
         expect(output, `${name} did not exit cleanly:\n${tail()}`).toMatch(new RegExp(`\\[${name}\\]\\s+.* exited with code 0`));
       }
 
+      // Everything stops at once: the worker stops mining before it deregisters and does not
+      // report its upstreams' orderly departure as failures.
+      const workerWarnings = output
+        .slice(stopStartsAt)
+        .split('\n')
+        .filter((line) => /^\[worker\]/.test(line) && /"level":(40|50)/.test(line));
+      expect(workerWarnings, tail()).toEqual([]);
+
       const registered = await agentServiceIds();
       expect(ourIds.filter((id) => registered.includes(id))).toEqual([]);
       expect(await listens(GATEWAY_PORT)).toBe(false);
+      expect(await listens(GATEWAY_ADMIN_PORT)).toBe(false);
       expect(await listens(WEBUI_PORT)).toBe(false);
     },
     180_000,

@@ -27,7 +27,10 @@ export { defaultBreakerOptions, type BreakerOptions } from './client/breakers.js
 export { HttpError, badRequest, notFound } from './server/http-error.js';
 export { toErrorResponse } from './server/error-handler.js';
 export type { Probe } from './server/health.js';
-export { runService, startService, type RunningService, type ServiceContext, type ServiceParts, type ServiceSpec } from './server/service.js';
+export { type ServiceContext } from './server/context.js';
+export { StartAborted, startService } from './server/lifecycle.js';
+export { runService } from './server/run-service.js';
+export { type RunningService, type ServiceParts, type ServiceSpec, type ShutdownBudget } from './server/service-spec.js';
 export { createMysqlPool, createRedis } from './stores.js';
 export { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, startTracing, tracer, withSpan } from './tracing.js';
 export { metricsRegistry } from './metrics.js';

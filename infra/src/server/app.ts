@@ -6,13 +6,18 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { mountHealthRoutes, type HealthState, type Probe } from './health.js';
 import { accessLog, identityHeaders, serverSpans } from './middleware.js';
 
-export interface AppOptions {
+interface PlatformRouteOptions {
   logger: Logger;
   serviceId: () => string;
   probes: Record<string, Probe>;
   state: HealthState;
+}
+
+export interface AppOptions extends PlatformRouteOptions {
   /** The service's own routes. */
   routes: (router: Router) => void;
+  /** false: /health and /metrics are served by the admin app instead (see createAdminApp). */
+  platformRoutes?: boolean;
   jsonLimit?: string;
   parseJson?: boolean;
   accessLog?: boolean;
@@ -22,22 +27,15 @@ export interface AppOptions {
 
 /**
  * The express app every service runs: identity headers, tracing, access log and metrics, health
- * and metrics routes, the service's routes, then JSON 404 and JSON errors.
+ * and metrics routes (unless an admin listener serves them), the service's routes, then JSON 404
+ * and JSON errors.
  */
 export function createApp(options: AppOptions): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = bareApp();
   app.use(identityHeaders(options.serviceId, options.state));
   app.use(serverSpans(options.trustTraceContext));
   app.use(accessLog(options.logger, options.accessLog ?? true));
-  const platform = express.Router();
-  mountHealthRoutes(platform, options.probes, options.state, options.serviceId);
-  platform.get('/metrics', async (_req, res) => {
-    res.setHeader('content-type', metricsRegistry.contentType);
-    res.send(await metricsRegistry.metrics());
-  });
-  app.use(platform);
+  if (options.platformRoutes !== false) app.use(platformRouter(options));
   if (options.parseJson !== false) app.use(express.json({ limit: options.jsonLimit ?? '100kb' }));
   const routes = express.Router();
   options.routes(routes);
@@ -45,4 +43,35 @@ export function createApp(options: AppOptions): Express {
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));
   return app;
+}
+
+/**
+ * The admin listener's app: only /health/* and /metrics, for Consul's check and Prometheus, kept
+ * off the public port of a service that faces the internet (its probes and metrics describe
+ * internals no client should read).
+ */
+export function createAdminApp(options: PlatformRouteOptions): Express {
+  const app = bareApp();
+  app.use(identityHeaders(options.serviceId, options.state));
+  app.use(platformRouter(options));
+  app.use(notFoundHandler);
+  app.use(errorHandler(options.logger));
+  return app;
+}
+
+function bareApp(): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  return app;
+}
+
+function platformRouter(options: PlatformRouteOptions): Router {
+  const platform = express.Router();
+  mountHealthRoutes(platform, options.probes, options.state, options.serviceId);
+  platform.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metricsRegistry.contentType);
+    res.send(await metricsRegistry.metrics());
+  });
+  return platform;
 }

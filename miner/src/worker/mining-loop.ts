@@ -72,12 +72,22 @@ export class MiningLoop {
     }
   }
 
+  /** No lane starts another iteration; the ones running finish (see stop()). */
+  requestStop(): void {
+    this.stopping.abort();
+  }
+
+  /** True once stopping was requested: failures from then on are part of stopping. */
+  get stopRequested(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
   /**
    * Lets every lane finish the iteration it is in, then resolves; true if they all did within
    * `timeoutMs` (a lane still stuck after that is abandoned).
    */
   async stop(timeoutMs: number): Promise<boolean> {
-    this.stopping.abort();
+    this.requestStop();
     const timer = new AbortController();
     const finished = await Promise.race([
       Promise.all(this.lanes).then(() => true),

@@ -46,8 +46,12 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
       const labels =
         error instanceof MiningFailure ? { upstream: error.upstream, reason: error.reason } : { upstream: 'other', reason: 'other' };
       failedIterations.inc(labels);
-      // One line when a lane starts failing and then every 50th, not one per attempt.
-      if (failures === 1 || failures % 50 === 0) {
+      // While this process stops, its upstreams may be leaving too (make dev stops everything at
+      // once): an iteration that loses its hasher then is expected, not worth a warning.
+      if (loop.stopRequested) {
+        logger.debug({ err: (error as Error).message, ...labels }, 'mining iteration failed while stopping');
+      } else if (failures === 1 || failures % 50 === 0) {
+        // One line when a lane starts failing and then every 50th, not one per attempt.
         logger.warn({ err: (error as Error).message, ...labels, failures }, 'mining iteration failed; backing off');
       }
     },
@@ -78,6 +82,8 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
       },
     }),
     onStarted() {
+      // Outgoing work stops first, before this instance deregisters (see ctx.shuttingDown).
+      ctx.shuttingDown.addEventListener('abort', () => loop.requestStop(), { once: true });
       loop.start();
       rngInstances.subscribe((passing) => {
         const lanes = lanesFor(passing.length);
@@ -88,14 +94,15 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
       flushTimer = setInterval(() => void flush(), config.WORKER_FLUSH_INTERVAL_MS);
       logger.info({ concurrency: config.WORKER_CONCURRENCY, lanes: loop.concurrency, rng: rng.service, hasher: hasher.service }, 'mining started');
     },
-    async onShutdown() {
+    async onShutdown({ signal, budgetMs }) {
       clearInterval(flushTimer);
-      const drained = await loop.stop(STOP_TIMEOUT_MS);
+      // Half the budget for the lanes' last iterations, the rest for writing every count.
+      const drained = await loop.stop(Math.min(STOP_TIMEOUT_MS, budgetMs / 2));
       counters.close();
       let ok = false;
-      for (let attempt = 1; attempt <= FINAL_FLUSH_ATTEMPTS && !ok; attempt++) {
+      for (let attempt = 1; attempt <= FINAL_FLUSH_ATTEMPTS && !ok && !signal.aborted; attempt++) {
         ok = await flush();
-        if (!ok) await sleep(200 * attempt);
+        if (!ok) await sleep(200 * attempt, signal);
       }
       const totals = { produced: counters.produced, flushed: counters.flushed };
       if (ok) logger.info({ ...totals, drained }, 'mining stopped; every count written');

@@ -1,0 +1,136 @@
+import type { Redis } from 'ioredis';
+import type { Pool } from 'mysql2/promise';
+import { z } from 'zod';
+import { ServiceClient, type ServiceClientOptions } from '../client/service-client.js';
+import type { BaseConfig } from '../config.js';
+import type { ConsulClient } from '../consul/client.js';
+import { Watcher } from '../consul/watcher.js';
+import type { Logger } from '../logger.js';
+import type { Instancer } from '../sd/instancer.js';
+import { WatcherRegistry } from '../sd/watcher-registry.js';
+import { createMysqlPool, createRedis } from '../stores.js';
+import type { Probe } from './health.js';
+
+/** Variables of the platform's shared pieces (stores, discovery), beyond the base config. */
+export const platformConfigShape = {
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  MYSQL_URL: z.string().url().default('mysql://root@127.0.0.1:3306/switchyard'),
+  /**
+   * Appended to this service's Consul name and to every name it discovers. Empty in production;
+   * tests and benchmarks set it to run an isolated copy of a stack beside others on one Consul.
+   */
+  SERVICE_NAME_SUFFIX: z.string().regex(/^[A-Za-z0-9-]{0,40}$/, 'letters, digits and dashes, at most 40').default(''),
+  /** Safety refresh of the discovery blocking queries (changes arrive at once regardless). */
+  DISCOVERY_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** The admin listener (/health, /metrics) of services that have one (the gateway). */
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+};
+
+export type PlatformConfig = BaseConfig & z.infer<z.ZodObject<typeof platformConfigShape>>;
+
+/** What a service's setup receives: its config and the platform's shared pieces. */
+export interface ServiceContext<C> {
+  config: PlatformConfig & C;
+  logger: Logger;
+  /**
+   * A ServiceClient for `service`, sharing this process's single watcher of that service. Create
+   * clients in `setup` (each owns a connection pool and breakers): calling this later throws.
+   */
+  client(service: string, options?: ServiceClientOptions): ServiceClient;
+  /** The live passing instances of `service` (one shared watcher per service per process). */
+  watch(service: string): Instancer;
+  /** The process's Redis connection (REDIS_URL), traced, probed by /health/ready, closed on exit. */
+  redis(): Redis;
+  /** The process's MySQL pool (MYSQL_URL), traced, probed by /health/ready, closed on exit. */
+  mysql(): Pool;
+  /** This instance's Consul service id (known once the server listens). */
+  serviceId(): string;
+  /**
+   * Aborts the moment shutdown begins, before deregistration: background loops stop starting
+   * outgoing calls, and treat their upstreams leaving (the whole stack stops at once) as expected
+   * rather than as failures worth a warning.
+   */
+  shuttingDown: AbortSignal;
+}
+
+/** The context plus what the lifecycle needs to probe and close what setup created. */
+export interface ContextResources<C> {
+  ctx: ServiceContext<C>;
+  probes: Record<string, Probe>;
+  clients: ServiceClient[];
+  watchers: WatcherRegistry;
+  closers: Array<() => Promise<unknown>>;
+  /** Ends the setup phase: later ctx.client() calls throw. */
+  sealClients(): void;
+  setServiceId(id: string): void;
+  /** Aborts ctx.shuttingDown. */
+  beginShutdown(): void;
+}
+
+export function createServiceContext<C>(options: {
+  config: PlatformConfig & C;
+  name: string;
+  logger: Logger;
+  consul: ConsulClient;
+}): ContextResources<C> {
+  const { config, logger, consul } = options;
+  const discoveryName = (service: string) => `${service}${config.SERVICE_NAME_SUFFIX}`;
+  const watchers = new WatcherRegistry((service) =>
+    new Watcher({ consul, service, logger, waitSeconds: config.DISCOVERY_WAIT_SECONDS }).start(),
+  );
+  const shutdown = new AbortController();
+  const clients: ServiceClient[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  const probes: Record<string, Probe> = {};
+  let serviceId = `${options.name}-starting`;
+  let settingUp = true;
+  let redis: Redis | undefined;
+  let mysql: Pool | undefined;
+
+  const ctx: ServiceContext<C> = {
+    config,
+    logger,
+    client(service, clientOptions) {
+      if (!settingUp) {
+        throw new Error(`ctx.client('${service}') called after setup: create clients once, in setup, and reuse them`);
+      }
+      const name = discoveryName(service);
+      const client = new ServiceClient(name, watchers.watch(name), { logger, ...clientOptions });
+      clients.push(client);
+      return client;
+    },
+    watch: (service) => watchers.watch(discoveryName(service)),
+    redis() {
+      if (!redis) {
+        const connection = createRedis(config.REDIS_URL);
+        connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+        probes.redis = () => connection.ping();
+        closers.push(() => connection.quit().catch(() => connection.disconnect()));
+        redis = connection;
+      }
+      return redis;
+    },
+    mysql() {
+      if (!mysql) {
+        const pool = createMysqlPool(config.MYSQL_URL);
+        probes.mysql = () => pool.query('SELECT 1');
+        closers.push(() => pool.end());
+        mysql = pool;
+      }
+      return mysql;
+    },
+    serviceId: () => serviceId,
+    shuttingDown: shutdown.signal,
+  };
+  return {
+    ctx,
+    probes,
+    clients,
+    watchers,
+    closers,
+    sealClients: () => (settingUp = false),
+    setServiceId: (id) => (serviceId = id),
+    beginShutdown: () => shutdown.abort(),
+  };
+}
