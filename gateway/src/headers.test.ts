@@ -22,6 +22,17 @@ describe('endToEndHeaders', () => {
 });
 
 describe('upstreamRequestHeaders', () => {
+  const forged = {
+    'x-forwarded-for': '10.0.0.1',
+    'x-forwarded-host': 'admin.internal',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-port': '443',
+    forwarded: 'for=10.0.0.1;proto=https',
+    'x-real-ip': '10.0.0.1',
+    'true-client-ip': '10.0.0.1',
+  };
+  const client = { remoteAddress: '127.0.0.1', requestId: 'assigned', host: 'localhost:8080' };
+
   it('forwards end-to-end headers, replaces what the gateway owns and adds X-Forwarded-*', () => {
     const headers = upstreamRequestHeaders(
       {
@@ -29,19 +40,89 @@ describe('upstreamRequestHeaders', () => {
         'content-length': '12',
         traceparent: '00-abc-def-01',
         authorization: 'Bearer t',
-        'x-forwarded-for': '10.0.0.1',
         'x-request-id': 'from-client',
         connection: 'keep-alive',
       },
-      { remoteAddress: '127.0.0.1', requestId: 'assigned', host: 'localhost:8080' },
+      { ...client, fromTrustedProxy: false },
     );
     expect(headers).toEqual({
       authorization: 'Bearer t',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-host': 'localhost:8080',
+      'x-forwarded-proto': 'http',
+      'x-real-ip': '127.0.0.1',
+      'x-request-id': 'assigned',
+    });
+  });
+
+  it('overwrites or drops every forwarding header a client that is not a trusted proxy sent', () => {
+    const headers = upstreamRequestHeaders({ ...forged, accept: 'text/plain' }, { ...client, fromTrustedProxy: false });
+    expect(headers).toEqual({
+      accept: 'text/plain',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-host': 'localhost:8080',
+      'x-forwarded-proto': 'http',
+      'x-real-ip': '127.0.0.1',
+      'x-request-id': 'assigned',
+    });
+  });
+
+  it('drops forged forwarding headers whatever their case, even with no peer address or host known', () => {
+    const headers = upstreamRequestHeaders(
+      { 'X-Forwarded-For': '10.0.0.1', Forwarded: 'for=10.0.0.1', 'X-Real-IP': '10.0.0.1' },
+      { remoteAddress: undefined, requestId: 'r', host: undefined, fromTrustedProxy: false },
+    );
+    expect(headers).toEqual({ 'x-forwarded-proto': 'http', 'x-request-id': 'r' });
+  });
+
+  it('extends the chain of a trusted proxy: its client, then the proxy itself', () => {
+    const headers = upstreamRequestHeaders(forged, { ...client, fromTrustedProxy: true });
+    expect(headers).toEqual({
+      ...forged,
       'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+      forwarded: 'for=10.0.0.1;proto=https, for=127.0.0.1',
+      'x-request-id': 'assigned',
+    });
+  });
+
+  it('fills in what a trusted proxy left out', () => {
+    const headers = upstreamRequestHeaders({}, { ...client, remoteAddress: '::1', fromTrustedProxy: true });
+    expect(headers).toEqual({
+      'x-forwarded-for': '::1',
       'x-forwarded-host': 'localhost:8080',
       'x-forwarded-proto': 'http',
       'x-request-id': 'assigned',
     });
+    const ipv6 = upstreamRequestHeaders({ forwarded: 'for=10.0.0.1' }, { ...client, remoteAddress: '::1', fromTrustedProxy: true });
+    expect(ipv6.forwarded).toBe('for=10.0.0.1, for="[::1]"');
+  });
+
+  it('names an IPv4 peer of a dual-stack socket by its IPv4 address', () => {
+    const headers = upstreamRequestHeaders({}, { ...client, remoteAddress: '::ffff:203.0.113.9', fromTrustedProxy: false });
+    expect(headers['x-forwarded-for']).toBe('203.0.113.9');
+    expect(headers['x-real-ip']).toBe('203.0.113.9');
+  });
+
+  it.each([false, true])('never forwards trace context or baggage headers (trusted proxy: %s)', (fromTrustedProxy) => {
+    // The ServiceClient injects these from the request's context, which infra fills only for trusted callers.
+    const headers = upstreamRequestHeaders(
+      {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: 'vendor=x',
+        baggage: 'user=alice',
+        'uber-trace-id': 'abc:def:0:1',
+        'uberctx-user': 'alice',
+        'jaeger-debug-id': 'force',
+        'jaeger-baggage': 'user=alice',
+        b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1',
+        'x-b3-traceid': '80f198ee56343ba864fe8b2a57d3eff7',
+        'x-custom': 'kept',
+      },
+      { ...client, fromTrustedProxy },
+    );
+    expect(Object.keys(headers).sort()).toEqual(
+      ['x-custom', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', ...(fromTrustedProxy ? [] : ['x-real-ip'])].sort(),
+    );
   });
 });
 

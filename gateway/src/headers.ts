@@ -18,9 +18,37 @@ const HOP_BY_HOP = new Set([
 
 /**
  * Request headers the gateway sets itself rather than forwarding: the transport computes host and
- * length, and the ServiceClient injects trace context as a child of the gateway's own span.
+ * length, and the ServiceClient injects trace context and baggage from the request's active
+ * context, as a child of the gateway's own span. That context holds the caller's trace and baggage
+ * only when infra's serverSpans trusted the caller (a configured proxy), so headers of every trace
+ * format are dropped here: what the caller sent never reaches an upstream by another road.
  */
-const REPLACED_ON_REQUEST = new Set(['host', 'content-length', 'expect', 'traceparent', 'tracestate', 'uber-trace-id']);
+const REPLACED_ON_REQUEST = new Set([
+  'host',
+  'content-length',
+  'expect',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'uber-trace-id',
+  // jaeger-client: forces a sampled debug trace downstream, and its ad-hoc baggage.
+  'jaeger-debug-id',
+  'jaeger-baggage',
+  'b3',
+]);
+/** Header families of trace formats, by prefix: Jaeger baggage (`uberctx-<key>`) and Zipkin's B3. */
+const REPLACED_ON_REQUEST_PREFIXES = ['uberctx-', 'x-b3-'];
+
+const isReplacedOnRequest = (name: string) =>
+  REPLACED_ON_REQUEST.has(name) || REPLACED_ON_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix));
+
+/**
+ * Headers that state facts about the client as some proxy saw them: its address, the host and
+ * scheme it asked for. Upstreams believe them (rate limits, audit logs, redirects), so they are
+ * kept only from a trusted proxy; from anyone else they are dropped and the edge states its own.
+ */
+const FORWARDING_FACTS = new Set(['forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip']);
+const isForwardingFact = (name: string) => FORWARDING_FACTS.has(name) || name.startsWith('x-forwarded-');
 
 /** Response headers the gateway sets itself: the length of the bytes it sends, and its identity headers. */
 const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-request-id', 'x-gateway']);
@@ -33,8 +61,8 @@ type IncomingHeaders = Record<string, string | string[] | undefined>;
  */
 const LIST_ONLY = new Set(['set-cookie']);
 
-/** The end-to-end headers of `headers`, lower-cased, minus `drop` and anything `Connection` names. */
-function selectEndToEnd(headers: IncomingHeaders, drop: ReadonlySet<string>): Array<[string, string | string[]]> {
+/** The end-to-end headers of `headers`, lower-cased, minus those `drop` names and anything `Connection` names. */
+function selectEndToEnd(headers: IncomingHeaders, drop: (name: string) => boolean): Array<[string, string | string[]]> {
   const named = new Set(
     String(headers.connection ?? headers.Connection ?? '')
       .split(',')
@@ -44,7 +72,7 @@ function selectEndToEnd(headers: IncomingHeaders, drop: ReadonlySet<string>): Ar
   const kept: Array<[string, string | string[]]> = [];
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || drop.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || drop(name)) continue;
     kept.push([name, value]);
   }
   return kept;
@@ -53,7 +81,7 @@ function selectEndToEnd(headers: IncomingHeaders, drop: ReadonlySet<string>): Ar
 /** The end-to-end headers of `headers`, one line each (repeated ones joined with ', '). */
 export function endToEndHeaders(headers: IncomingHeaders, drop: ReadonlySet<string> = new Set()): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const [name, value] of selectEndToEnd(headers, drop)) kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of selectEndToEnd(headers, (name) => drop.has(name))) kept[name] = joined(value);
   return kept;
 }
 
@@ -63,16 +91,42 @@ export interface ClientFacts {
   /** The request id the gateway assigned or accepted, so upstream logs correlate with ours. */
   requestId: string;
   host: string | undefined;
+  /**
+   * Whether the socket peer is a configured trusted proxy (TRUSTED_PROXIES): only then do the
+   * forwarding headers it sent describe the client, and the gateway extends them rather than
+   * replacing them. Required, so that no caller of this function can forget to decide.
+   */
+  fromTrustedProxy: boolean;
 }
 
-/** Headers for the upstream request: the client's end-to-end headers plus the X-Forwarded-* facts. */
+/**
+ * Headers for the upstream request: the client's end-to-end headers minus trace context, plus the
+ * forwarding facts (X-Forwarded-For/-Host/-Proto, X-Real-IP, Forwarded): extended when the peer is
+ * a trusted proxy, otherwise stated afresh by the gateway from what it saw itself.
+ */
 export function upstreamRequestHeaders(incoming: IncomingHeaders, client: ClientFacts): Record<string, string> {
-  const headers = endToEndHeaders(incoming, REPLACED_ON_REQUEST);
-  if (client.remoteAddress) {
-    const chain = headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = chain ? `${chain}, ${client.remoteAddress}` : client.remoteAddress;
+  const peer = client.remoteAddress === undefined ? undefined : plainAddress(client.remoteAddress);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of selectEndToEnd(incoming, isReplacedOnRequest)) {
+    if (client.fromTrustedProxy || !isForwardingFact(name)) headers[name] = joined(value);
   }
-  if (client.host && !headers['x-forwarded-host']) headers['x-forwarded-host'] = client.host;
+  if (client.fromTrustedProxy) {
+    // The proxy's chain describes the client and the proxies before it; the proxy itself is the last hop.
+    if (peer) {
+      const chain = headers['x-forwarded-for'];
+      headers['x-forwarded-for'] = chain ? `${chain}, ${peer}` : peer;
+      if (headers.forwarded) headers.forwarded = `${headers.forwarded}, for=${forwardedNode(peer)}`;
+    }
+    if (client.host) headers['x-forwarded-host'] ??= client.host;
+  } else {
+    // The client is the peer: whatever it said about itself or earlier hops is not believed.
+    if (peer) {
+      headers['x-forwarded-for'] = peer;
+      headers['x-real-ip'] = peer;
+    }
+    if (client.host) headers['x-forwarded-host'] = client.host;
+  }
+  // The gateway listens on plain HTTP; only a proxy in front (TLS termination) can say otherwise.
   headers['x-forwarded-proto'] ??= 'http';
   headers['x-request-id'] = client.requestId;
   return headers;
@@ -84,9 +138,24 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders, client: Client
  */
 export function clientResponseHeaders(upstream: IncomingHeaders): Record<string, string | string[]> {
   const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of selectEndToEnd(upstream, REPLACED_ON_RESPONSE)) {
+  for (const [name, value] of selectEndToEnd(upstream, (name) => REPLACED_ON_RESPONSE.has(name))) {
     if (LIST_ONLY.has(name)) kept[name] = Array.isArray(value) ? value : [value];
-    else kept[name] = Array.isArray(value) ? value.join(', ') : value;
+    else kept[name] = joined(value);
   }
   return kept;
+}
+
+/** A repeated header as one line, its values joined with ', ' (RFC 9110 §5.3). */
+function joined(value: string | string[]): string {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** An IPv4 peer of a dual-stack listener is reported as `::ffff:a.b.c.d`; upstreams get `a.b.c.d`. */
+function plainAddress(address: string): string {
+  return /^::ffff:\d{1,3}(\.\d{1,3}){3}$/i.test(address) ? address.slice('::ffff:'.length) : address;
+}
+
+/** A node of RFC 7239's Forwarded header: IPv6 addresses are bracketed and quoted (§6). */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
 }

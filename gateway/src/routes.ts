@@ -1,5 +1,5 @@
 import { z } from '@switchyard/infra';
-import { defineRoute, type GatewayRoute } from './route-table.js';
+import { defineRoute, path, type GatewayRoute } from './route-table.js';
 
 /** A path segment that is a whole number in [min, max]; the error names the segment ("n: must be ..."). */
 const wholeNumber = (min: number, max: number) => {
@@ -17,7 +17,7 @@ export const gatewayRoutes: GatewayRoute[] = [
     path: '/api/v1/rng/:n',
     service: 'rng',
     params: z.object({ n: wholeNumber(1, 1024) }),
-    upstreamPath: ({ n }) => `/${n}`,
+    upstreamPath: ({ n }) => path`/${n}`,
     // rng sleeps ~100 ms per request and serves one at a time, so an instance's queue is its
     // latency: allow a queue of ~20 before giving up on an attempt and retrying elsewhere.
     timeouts: { attemptTimeoutMs: 2_500, deadlineMs: 6_000 },
@@ -27,7 +27,7 @@ export const gatewayRoutes: GatewayRoute[] = [
     path: '/api/v1/miner/stats',
     service: 'webui',
     params: z.object({}),
-    upstreamPath: () => '/api/stats',
+    upstreamPath: () => path`/api/stats`,
     // A couple of Redis reads: anything slower than this is an unhealthy instance.
     timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_500 },
   }),

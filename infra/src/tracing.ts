@@ -1,4 +1,4 @@
-import { SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context, propagation, trace, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -60,17 +60,24 @@ export function startTracing(options: {
     }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 })],
   });
-  provider.register({
-    propagator: new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator(), new JaegerPropagator()],
-    }),
-  });
+  provider.register({ propagator: tracePropagator() });
   return {
     enabled: true,
     async shutdown() {
       await provider.shutdown().catch(() => {});
     },
   };
+}
+
+/**
+ * The header formats every service reads and writes: W3C trace context and baggage, and Jaeger's
+ * `uber-trace-id` and `uberctx-*` baggage. What a request's headers may set is decided per caller
+ * by serverSpans (server/middleware.ts): an untrusted caller's context is never continued.
+ */
+export function tracePropagator(): TextMapPropagator {
+  return new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator(), new JaegerPropagator()],
+  });
 }
 
 /** Copies the active trace context into outgoing request headers. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, propagation, trace, type Context, type Link } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { httpServerDuration, httpServerRequests } from '../metrics.js';
@@ -24,19 +24,24 @@ export function identityHeaders(serviceId: () => string, state: HealthState): Re
   };
 }
 
+/** Whether a request's trace context (and baggage) may be continued; see ServiceSpec.trustTraceContext. */
+export type TrustTraceContext = (req: IncomingMessage) => boolean;
+
 /**
- * One server span per request, continuing the caller's trace (W3C `traceparent` or Jaeger's
- * `uber-trace-id`), and the rest of the request runs inside it so outgoing calls become children.
+ * One server span per request, and the rest of the request runs inside it so outgoing calls become
+ * children. A trusted caller's trace is continued (W3C `traceparent` or Jaeger's `uber-trace-id`,
+ * with its baggage); `trustTraceContext` undefined trusts every caller (internal services).
  */
-export function serverSpans(_trustTraceContext?: (req: IncomingMessage) => boolean): RequestHandler {
+export function serverSpans(trustTraceContext?: TrustTraceContext): RequestHandler {
   return (req, res, next) => {
     if (QUIET_PATHS.has(req.path)) return next();
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const { parent, links } = traceOrigin(req, trustTraceContext);
     const span = tracer().startSpan(
       `${req.method} ${req.path}`,
       {
         kind: SpanKind.SERVER,
         attributes: { 'http.request.method': req.method, 'url.path': req.path, 'http.request_id': String(res.locals.requestId) },
+        links,
       },
       parent,
     );
@@ -56,6 +61,19 @@ export function serverSpans(_trustTraceContext?: (req: IncomingMessage) => boole
     });
     context.with(trace.setSpan(parent, span), next);
   };
+}
+
+/**
+ * Where a request's span starts. A trusted caller's context is continued: its trace, sampling
+ * decision and baggage. Anyone else gets a new trace with no baggage, so a client can neither
+ * choose our trace ids and sampling nor push baggage through every service behind the edge; its
+ * trace, when it sent a valid one, is kept as a link for correlation, never as the parent.
+ */
+function traceOrigin(req: IncomingMessage, trust: TrustTraceContext | undefined): { parent: Context; links: Link[] } {
+  const extracted = propagation.extract(ROOT_CONTEXT, req.headers);
+  if (!trust || trust(req)) return { parent: extracted, links: [] };
+  const caller = trace.getSpanContext(extracted);
+  return { parent: ROOT_CONTEXT, links: caller && isSpanContextValid(caller) ? [{ context: caller }] : [] };
 }
 
 /** Access log and the request metrics. Health and metrics scrapes log at debug to keep logs readable. */

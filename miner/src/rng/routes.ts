@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { HttpError, sleep, type Request, type Response, type Router } from '@switchyard/infra';
+import { HttpError, abortWhenClientLeaves, sleep, type Request, type Response, type Router } from '@switchyard/infra';
 import { parseByteCount } from './byte-count.js';
 import { QueueFull, SerialQueue, TaskAbandoned } from '../shared/serial-queue.js';
 import { exposeQueueDepth } from './metrics.js';
@@ -25,7 +25,7 @@ export function rngRoutes(options: RngOptions) {
 
     router.get('/:n', async (req: Request<{ n: string }>, res: Response) => {
       const n = parseByteCount(req.params.n);
-      const callerGone = abortWhenClosed(res);
+      const callerGone = abortWhenClientLeaves(res);
       try {
         const bytes = await queue.run(async () => {
           await sleep(options.delayMs);
@@ -41,11 +41,3 @@ export function rngRoutes(options: RngOptions) {
   };
 }
 
-/** Aborts when the response's connection closes before we answered (the caller timed out). */
-function abortWhenClosed(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableEnded) controller.abort();
-  });
-  return controller.signal;
-}

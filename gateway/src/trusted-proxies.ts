@@ -1,0 +1,57 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from '@switchyard/infra';
+import proxyAddr from 'proxy-addr';
+
+/**
+ * Which socket peers are proxies of ours (TRUSTED_PROXIES). Only their forwarding headers
+ * (X-Forwarded-*, Forwarded, X-Real-IP) and trace context describe the client; anyone else could
+ * write whatever they like there, so the edge overwrites or drops it.
+ */
+export type TrustedProxies = (req: IncomingMessage) => boolean;
+
+const KNOWN_NAMES = 'loopback, linklocal, uniquelocal';
+
+/**
+ * The TRUSTED_PROXIES setting: comma-separated IP addresses, CIDR ranges (`10.0.0.0/8`) and the
+ * names proxy-addr knows (loopback, linklocal, uniquelocal). Empty, the default, trusts nobody.
+ * A malformed entry is a config error naming it, so a typo never silently trusts nobody (or more).
+ */
+export const trustedProxiesSetting = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const entries = raw
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      if (compiles(entry)) continue;
+      ctx.issues.push({
+        code: 'custom',
+        input: raw,
+        message: `${JSON.stringify(entry)} is not an IP address, a CIDR range or one of ${KNOWN_NAMES}`,
+      });
+    }
+    return entries;
+  });
+
+/** Whether a request's socket peer is one of `entries` (entries as trustedProxiesSetting validated them). */
+export function trustedProxies(entries: readonly string[]): TrustedProxies {
+  if (entries.length === 0) return () => false;
+  const trusts = proxyAddr.compile([...entries]);
+  // Only the socket peer counts: it is the one address nobody can forge over TCP. (proxy-addr
+  // compares an IPv4-mapped IPv6 peer, `::ffff:10.0.0.1`, with IPv4 entries as its IPv4 address.)
+  return (req) => {
+    const peer = req.socket.remoteAddress;
+    return peer !== undefined && trusts(peer, 0);
+  };
+}
+
+function compiles(entry: string): boolean {
+  try {
+    proxyAddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}

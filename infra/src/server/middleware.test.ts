@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { context, propagation, trace, type Context } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Request, Response } from 'express';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { tracePropagator } from '../tracing.js';
+import { serverSpans } from './middleware.js';
+
+const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const CLIENT_SPAN = 'b7ad6b7169203331';
+const JAEGER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+const exporter = new InMemorySpanExporter();
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+beforeAll(() => provider.register({ propagator: tracePropagator() }));
+afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+beforeEach(() => exporter.reset());
+
+/**
+ * Runs serverSpans on one request (no socket: the trust predicate decides from headers alone here)
+ * and returns the context the rest of the request ran in, plus the span it ended.
+ */
+function serve(headers: Record<string, string>, trust?: (req: IncomingMessage) => boolean) {
+  const req = { method: 'GET', path: '/api/v1/thing', headers } as unknown as Request;
+  const res = Object.assign(new EventEmitter(), { locals: { requestId: 'r1' }, writableFinished: true, statusCode: 200 });
+  let inside: Context | undefined;
+  serverSpans(trust)(req, res as unknown as Response, () => {
+    inside = context.active();
+  });
+  res.emit('close');
+  const [span] = exporter.getFinishedSpans();
+  if (!inside || !span) throw new Error('the middleware did not run the request inside a span');
+  return { inside, span, outgoing: outgoingHeaders(inside) };
+}
+
+/** The headers a ServiceClient call made inside `ctx` would carry. */
+function outgoingHeaders(ctx: Context): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(ctx, headers);
+  return headers;
+}
+
+const w3c = { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, baggage: 'user=mallory,tenant=other' };
+const jaeger = { 'uber-trace-id': `${JAEGER_TRACE}:${CLIENT_SPAN}:0:1`, 'uberctx-user': 'mallory' };
+
+describe('serverSpans', () => {
+  it('continues every caller trace and baggage when no trust rule is given (internal services)', () => {
+    const { span, outgoing } = serve(w3c);
+    expect(span.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(span.parentSpanContext?.spanId).toBe(CLIENT_SPAN);
+    expect(outgoing.baggage).toContain('user=mallory');
+  });
+
+  it('continues a trusted caller trace and baggage', () => {
+    const { span, outgoing } = serve(w3c, () => true);
+    expect(span.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(span.links).toEqual([]);
+    expect(outgoing.traceparent).toContain(CLIENT_TRACE);
+    expect(outgoing.baggage).toContain('tenant=other');
+  });
+
+  it.each([
+    ['W3C', w3c, CLIENT_TRACE],
+    ['Jaeger', jaeger, JAEGER_TRACE],
+  ])('starts a new trace for an untrusted %s caller, links its trace and drops its baggage', (_format, headers, callerTrace) => {
+    const { inside, span, outgoing } = serve(headers, () => false);
+    const ours = span.spanContext().traceId;
+    expect(ours).not.toBe(callerTrace);
+    expect(span.parentSpanContext).toBeUndefined();
+    expect(span.links.map((link) => link.context.traceId)).toEqual([callerTrace]);
+    expect(span.links[0]!.context.spanId).toBe(CLIENT_SPAN);
+    // What calls made while serving the request carry: our trace, and no baggage in any format.
+    expect(propagation.getBaggage(inside)).toBeUndefined();
+    expect(outgoing.traceparent).toContain(ours);
+    expect(outgoing['uber-trace-id']).toContain(ours);
+    expect(Object.keys(outgoing).filter((name) => name === 'baggage' || name.startsWith('uberctx-'))).toEqual([]);
+  });
+
+  it('starts a new trace without a link when an untrusted caller sent no valid context', () => {
+    const { span } = serve({ traceparent: '00-00000000000000000000000000000000-0000000000000000-01' }, () => false);
+    expect(span.parentSpanContext).toBeUndefined();
+    expect(span.links).toEqual([]);
+  });
+
+  it('asks the trust rule about the request itself', () => {
+    const asked: IncomingMessage[] = [];
+    serve(w3c, (req) => (asked.push(req), false));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.headers.traceparent).toBe(w3c.traceparent);
+  });
+});
