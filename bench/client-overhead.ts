@@ -7,7 +7,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import axios from 'axios';
 import { Agent, request } from 'undici';
-import { ServiceClient, Watcher, createConsulClient, instanceOrigin } from '@switchyard/infra';
+import { ServiceClient, Watcher, consulConnection, createConsulClient, instanceOrigin, loadConfig } from '@switchyard/infra';
 import { startProcess, stopAllProcesses } from '../test/support/processes.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
@@ -26,7 +26,7 @@ const instances = [
 ];
 try {
   await Promise.all(instances.map((p) => p.listening()));
-  const consul = createConsulClient(process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500');
+  const consul = createConsulClient(consulConnection(loadConfig()));
   const watcher = new Watcher({ consul, service }).start();
   const singleWatcher = new Watcher({ consul, service: single }).start();
   while (watcher.instances().length < 3 || singleWatcher.instances().length < 1) await new Promise((r) => setTimeout(r, 20));

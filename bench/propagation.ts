@@ -5,11 +5,11 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registrar, Watcher, createConsulClient, type Instance } from '@switchyard/infra';
+import { Registrar, Watcher, consulConnection, createConsulClient, loadConfig, type Instance } from '@switchyard/infra';
 import { fmt, machineLine, median, percentile, writeSection } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
-const consul = createConsulClient(process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500');
+const consul = createConsulClient(consulConnection(loadConfig()));
 const service = `bench-propagation-${process.pid}`;
 
 // A real HTTP endpoint for the instance's health check to poll.

@@ -81,6 +81,27 @@ describe('loadConfig', () => {
     expect(error.message).toContain('<redacted>');
   });
 
+  it("reads Consul's own ACL and TLS variables", () => {
+    expect(loadConfig({}, {})).toMatchObject({ CONSUL_HTTP_SSL: false, CONSUL_HTTP_SSL_VERIFY: true });
+    expect(loadConfig({}, {}).CONSUL_HTTP_TOKEN).toBeUndefined();
+    const config = loadConfig(
+      {},
+      { CONSUL_HTTP_TOKEN: ' 6a1f0e2c-token\n', CONSUL_CACERT: '/etc/consul/ca.pem', CONSUL_HTTP_SSL: 'true', CONSUL_HTTP_SSL_VERIFY: 'false' },
+    );
+    // A token read from a file keeps its newline; Node would refuse it in a header.
+    expect(config.CONSUL_HTTP_TOKEN).toBe('6a1f0e2c-token');
+    expect(config.CONSUL_CACERT).toBe('/etc/consul/ca.pem');
+    expect(config.CONSUL_HTTP_SSL).toBe(true);
+    expect(config.CONSUL_HTTP_SSL_VERIFY).toBe(false);
+  });
+
+  it('never echoes a bad CONSUL_HTTP_TOKEN', () => {
+    const error = configError(() => loadConfig({}, { CONSUL_HTTP_TOKEN: 'hunter2 with spaces' }));
+    expect(error.message).toMatch(/^invalid configuration: CONSUL_HTTP_TOKEN: /);
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain('<redacted>');
+  });
+
   it('keeps a multi-line value on one line', () => {
     const error = configError(() => loadConfig({}, { LOG_LEVEL: 'a\nb' }));
     expect(error.message).not.toContain('\n');

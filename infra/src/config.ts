@@ -18,6 +18,22 @@ export const baseConfigShape = {
     .default('http://127.0.0.1:8500')
     .transform((raw) => (/^https?:\/\//.test(raw) ? raw : `http://${raw}`))
     .pipe(url),
+  /**
+   * Consul's own variables, so one environment serves the `consul` CLI and our services alike.
+   * The ACL token goes with every call to the agent (never logged, never echoed in errors).
+   */
+  CONSUL_HTTP_TOKEN: z
+    .string()
+    // A token read from a file often ends in a newline, which Node refuses in a header.
+    .trim()
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional(),
+  /** CA bundle (PEM file) that signed the agent's HTTPS certificate. */
+  CONSUL_CACERT: z.string().optional(),
+  /** True: HTTPS even when CONSUL_HTTP_ADDR says http:// or has no scheme (as Consul's CLI does). */
+  CONSUL_HTTP_SSL: z.stringbool().default(false),
+  /** False: accept any certificate from the agent (tests, bootstrapping only). */
+  CONSUL_HTTP_SSL_VERIFY: z.stringbool().default(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.union([url, z.literal('')]).default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** After deregistering, keep accepting requests this long so callers see the removal first. */

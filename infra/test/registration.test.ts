@@ -3,7 +3,8 @@
  * (passing, with its metadata) once it listens, and SIGTERM deregisters it before it drains, so an
  * in-flight request still completes. A shutdown racing the registration leaves no ghost entry.
  */
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createConsulClient, Registrar } from '@switchyard/infra';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONSUL, agentServiceIds, healthOf } from '../../test/support/consul.js';
@@ -33,6 +34,27 @@ function slowGet(url: string, agent: Agent) {
     req.end();
   });
   return { sent, response };
+}
+
+/** A pass-through proxy to the real agent that records each request's method and path. */
+async function recordingProxy(target: string): Promise<{ url: string; seen: string[]; server: Server }> {
+  const seen: string[] = [];
+  const server = createServer(async (req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const upstream = await fetch(`${target}${req.url}`, {
+      method: req.method,
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    const headers: Record<string, string> = {};
+    upstream.headers.forEach((value, name) => {
+      if (name.startsWith('x-consul') || name === 'content-type') headers[name] = value;
+    });
+    res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
 describe('registration (real Consul)', () => {
@@ -98,10 +120,31 @@ describe('registration (real Consul)', () => {
     expect(echo.process.output()).toContain('deregistered from consul');
   });
 
+  it('checks its registration by asking for its own entry, and registers again once the agent forgot it', async () => {
+    const name = uniqueName('heartbeat');
+    const id = `${name}-1`;
+    const proxy = await recordingProxy(CONSUL);
+    const registrar = new Registrar({ id, name, address: '127.0.0.1', port: 1 }, { consul: createConsulClient({ addr: proxy.url }), heartbeatMs: 100 });
+    try {
+      await registrar.start();
+      const own = `GET /v1/agent/service/${id}`;
+      await waitFor('three heartbeats', () => proxy.seen.filter((line) => line.startsWith(own)).length >= 3, { timeoutMs: 10_000 });
+      // Not the list of every service on the agent, once a second per instance.
+      expect(proxy.seen.filter((line) => line.startsWith('GET /v1/agent/services'))).toEqual([]);
+
+      await fetch(`${CONSUL}/v1/agent/service/deregister/${encodeURIComponent(id)}`, { method: 'PUT' });
+      await waitFor('the registrar to register again', async () => (await agentServiceIds()).includes(id), { timeoutMs: 10_000 });
+    } finally {
+      await registrar.deregister();
+      proxy.server.close();
+    }
+    expect(await agentServiceIds()).not.toContain(id);
+  });
+
   it('leaves no ghost entry when shutdown races a registration already on the wire', async () => {
     const name = uniqueName('race');
     const id = `${name}-1`;
-    const registrar = new Registrar({ id, name, address: '127.0.0.1', port: 1 }, { consul: createConsulClient(CONSUL) });
+    const registrar = new Registrar({ id, name, address: '127.0.0.1', port: 1 }, { consul: createConsulClient({ addr: CONSUL }) });
     try {
       const starting = registrar.start(); // the PUT is in flight now
       await registrar.deregister();

@@ -2,48 +2,49 @@ import { describe, expect, it } from 'vitest';
 import { isNewIndex, nextIndex } from './blocking-index.js';
 
 describe('nextIndex', () => {
-  it('takes a forward index as is (string header or number)', () => {
-    expect(nextIndex(0, '42')).toBe(42);
-    expect(nextIndex(42, '43')).toBe(43);
-    expect(nextIndex(42, 42)).toBe(42);
-    expect(nextIndex(10, 1_000)).toBe(1_000);
+  it('advances to a forward or equal index (string header or number)', () => {
+    expect(nextIndex(0, '42')).toEqual({ kind: 'advance', index: 42 });
+    expect(nextIndex(42, '43')).toEqual({ kind: 'advance', index: 43 });
+    expect(nextIndex(42, 42)).toEqual({ kind: 'advance', index: 42 });
+    expect(nextIndex(10, 1_000)).toEqual({ kind: 'advance', index: 1_000 });
   });
 
-  // Consul's guidance: an index that is not > 0 must not be sent back as 0 (index=0 is a
-  // non-blocking read, so a loop fed 0 forever would spin); reset it to 1 instead.
+  // An insane index must never be sent back: Consul answers a non-blocking read (0) or a stale
+  // one (1) at once, and a loop fed that forever spins. The watcher backs off instead (go-kit).
   it.each([
     ['missing', undefined],
     ['null', null],
     ['empty', ''],
     ['not a number', 'abc'],
+    ['partly a number', '12abc'],
+    ['fractional', '1.5'],
     ['NaN', Number.NaN],
     ['infinite', Number.POSITIVE_INFINITY],
+    ['beyond safe integers', '99999999999999999999'],
     ['zero', '0'],
     ['negative', '-7'],
-  ])('resets a %s index to 1 so the next query still blocks', (_label, received) => {
-    expect(nextIndex(42, received)).toBe(1);
-    expect(nextIndex(0, received)).toBe(1);
+  ])('calls a %s index insane', (_label, received) => {
+    expect(nextIndex(42, received)).toEqual({ kind: 'insane' });
+    expect(nextIndex(0, received)).toEqual({ kind: 'insane' });
   });
 
-  it('resets to 0 (one plain read) when the index goes backwards, e.g. after an agent restart', () => {
-    expect(nextIndex(100, '7')).toBe(0);
-    expect(nextIndex(100, 99)).toBe(0);
+  it('resets when the index goes backwards, e.g. after an agent restart', () => {
+    expect(nextIndex(100, '7')).toEqual({ kind: 'reset' });
+    expect(nextIndex(100, 99)).toEqual({ kind: 'reset' });
   });
 });
 
 describe('isNewIndex', () => {
   it('treats the first answer as news', () => {
     expect(isNewIndex(0, 5)).toBe(true);
-    expect(isNewIndex(0, 0)).toBe(true);
   });
 
   it('treats an unchanged index as a timed-out wait (no news)', () => {
     expect(isNewIndex(5, 5)).toBe(false);
   });
 
-  it('treats any change, forward or reset, as news', () => {
+  it('treats any change as news', () => {
     expect(isNewIndex(5, 6)).toBe(true);
-    expect(isNewIndex(5, 0)).toBe(true);
     expect(isNewIndex(5, 1)).toBe(true);
   });
 });

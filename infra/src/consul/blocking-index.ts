@@ -1,17 +1,20 @@
 /**
- * Consul blocking-query index bookkeeping, following Consul's own guidance:
- * - an index that is missing, not a number or <= 0 becomes 1, never 0: `index=0` is a plain,
- *   non-blocking read, so a loop fed a bad header would otherwise spin on immediate answers
- *   (Consul: "sanity check index is greater than zero ... reset the index to 1");
- * - an index that goes backwards (agent restart, snapshot restore) resets to 0 instead of
- *   waiting on a future that will not come (go-kit's "stale index" bug): one plain read then
- *   returns the agent's current index.
+ * What the `X-Consul-Index` of one blocking-query answer tells the watcher to do next.
+ * - `advance`: a sane index, not behind the previous one: block on it next.
+ * - `reset`: the index went backwards (agent restart, snapshot restore). Waiting on a future
+ *   index that will not come would freeze the list (go-kit's "stale index" bug): the answer is
+ *   current, so take it, and ask once with index 0 for the agent's present index.
+ * - `insane`: missing, not a number, or <= 0. Echoing such a value back (or 1, as this file did
+ *   before) makes Consul answer at once, and the loop spins. go-kit treats it as an error:
+ *   keep the list, back off, and retry with index 0.
  */
-export function nextIndex(previous: number, received: string | number | undefined | null): number {
-  const value = typeof received === 'string' && received.trim() !== '' ? Number(received) : received;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return 1;
-  if (value < previous) return 0;
-  return value;
+export type IndexStep = { kind: 'advance'; index: number } | { kind: 'reset' } | { kind: 'insane' };
+
+export function nextIndex(previous: number, received: string | number | undefined | null): IndexStep {
+  const value = typeof received === 'string' && /^\s*\d+\s*$/.test(received) ? Number(received) : received;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) return { kind: 'insane' };
+  if (value < previous) return { kind: 'reset' };
+  return { kind: 'advance', index: value };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelay, sleep } from '../backoff.js';
+import { httpStatusOf, refusalReason } from './agent-errors.js';
 import type { ConsulClient } from './client.js';
 import { instanceOrigin } from '../sd/instance.js';
 
@@ -12,6 +13,8 @@ export interface Registration {
   meta?: Record<string, string>;
   /** Path Consul polls; defaults to the readiness probe. */
   checkPath?: string;
+  /** Port Consul polls when health is served apart from the service port (the gateway's admin port). */
+  checkPort?: number;
 }
 
 export interface RegistrarOptions {
@@ -82,6 +85,7 @@ export class Registrar {
   }
 
   private async registerUntilDone(): Promise<void> {
+    let refusals = 0;
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         // A retry may come long after the probe that allowed the first try: ask again.
@@ -90,9 +94,19 @@ export class Registrar {
         await this.register(ready ? 'passing' : 'critical');
         return;
       } catch (error) {
-        const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5_000 });
+        let delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5_000 });
         const status = httpStatusOf(error);
-        if (status !== undefined && status >= 400 && status < 500) {
+        const refused = refusalReason(error, this.options.consul.hasToken);
+        if (refused !== undefined) {
+          // ACLs: only an operator fixes this (a policy change applies live), so one clear line
+          // per streak and a slow retry, not a line every few seconds.
+          delay = backoffDelay(refusals, { baseMs: 5_000, maxMs: 60_000 });
+          refusals += 1;
+          this.options.logger?.[refusals === 1 ? 'error' : 'debug'](
+            { registrationId: this.registration.id, status, retryInMs: delay },
+            `consul refused to register ${this.registration.id}: ${refused}`,
+          );
+        } else if (status !== undefined && status >= 400 && status < 500) {
           // The agent answered and refused: retrying will not fix the registration by itself.
           this.options.logger?.error(
             { registrationId: this.registration.id, status, err: (error as Error).message, retryInMs: delay },
@@ -121,7 +135,7 @@ export class Registrar {
 
   private async send(status: 'passing' | 'critical'): Promise<void> {
     const r = this.registration;
-    const checkUrl = `${instanceOrigin(r)}${r.checkPath ?? '/health/ready'}`;
+    const checkUrl = `${instanceOrigin({ address: r.address, port: r.checkPort ?? r.port })}${r.checkPath ?? '/health/ready'}`;
     await this.options.consul.agent.service.register({
       id: r.id,
       name: r.name,
@@ -147,13 +161,17 @@ export class Registrar {
 
   private async keepRegistered(): Promise<void> {
     const every = this.options.heartbeatMs ?? 1_000;
+    /** The last failure logged, so a lasting one (e.g. a revoked token) is one line, not one a second. */
+    let lastFailure: string | undefined;
     while (!this.stopped) {
       await sleep(every, this.stop.signal);
       if (this.stopped) return;
       try {
-        const services = (await this.options.consul.agent.service.list({ timeout: 1_000 } as never)) as Record<string, unknown>;
+        // Our own entry only: listing every service of the agent each second costs it (and us)
+        // in proportion to everything else registered there.
+        const known = await this.options.consul.agentService(this.registration.id, 1_000);
         if (this.stopped) return;
-        if (!(this.registration.id in services)) {
+        if (known === undefined) {
           const ready = (await this.options.isReady?.().catch(() => false)) ?? true;
           if (this.stopped) return;
           this.options.logger?.warn(
@@ -162,19 +180,18 @@ export class Registrar {
           );
           await this.register(ready ? 'passing' : 'critical');
         }
+        lastFailure = undefined;
       } catch (error) {
         // Agent down: the next round tries again (the watchers log the outage). An agent that
         // answers and still fails us is worth a line.
         if (httpStatusOf(error) !== undefined) {
-          this.options.logger?.warn({ registrationId: this.registration.id, err: (error as Error).message }, 're-registration failed');
+          const reason = refusalReason(error, this.options.consul.hasToken) ?? (error as Error).message;
+          if (reason !== lastFailure) {
+            this.options.logger?.warn({ registrationId: this.registration.id, err: reason }, `checking our consul registration failed: ${reason}`);
+          }
+          lastFailure = reason;
         }
       }
     }
   }
-}
-
-/** The HTTP status of a Consul client error when the agent answered; undefined for network errors. */
-function httpStatusOf(error: unknown): number | undefined {
-  const status = (error as { response?: { statusCode?: number } } | undefined)?.response?.statusCode;
-  return typeof status === 'number' ? status : undefined;
 }

@@ -1,15 +1,19 @@
-import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 import { healthyInstancesGauge } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
 import type { Instancer, InstancesListener } from '../sd/instancer.js';
+import { refusalReason } from './agent-errors.js';
 import { isNewIndex, nextIndex } from './blocking-index.js';
 import type { ConsulClient } from './client.js';
-import { toInstance, type HealthEntry } from './health-entry.js';
+import { toInstance } from './health-entry.js';
+import { consulHealthQuery, type HealthAnswer, type HealthQuery } from './health-query.js';
 
 export interface WatcherOptions {
-  consul: ConsulClient;
+  /** The agent to watch through. */
+  consul?: ConsulClient;
+  /** Instead of `consul`: the query step itself (tests drive the loop with a scripted one). */
+  query?: HealthQuery;
   service: string;
   logger?: Logger;
   /**
@@ -18,8 +22,19 @@ export interface WatcherOptions {
    * lost update could be.
    */
   waitSeconds?: number;
-  /** Backoff between failed queries while Consul is unreachable. */
+  /** Backoff between failed queries (agent unreachable, or an answer without a sane index). */
   backoff?: BackoffOptions;
+  /**
+   * Backoff while the agent refuses our ACL token (401/403). Slow: only an operator fixes that
+   * (a policy change applies live, so we keep asking, rarely).
+   */
+  refusedBackoff?: BackoffOptions;
+  /**
+   * Least time between the starts of two queries. A blocking query normally waits; when the
+   * agent answers at once again and again (a flapping index, a misbehaving proxy) this keeps one
+   * watcher from flooding it. A change is delayed by at most this, and only in such a burst.
+   */
+  minIntervalMs?: number;
   /**
    * After an outage, how long an empty answer is not trusted while we still hold instances. A
    * restarted agent (`-dev`, or one that lost its state) first knows nobody: its instances
@@ -29,6 +44,9 @@ export interface WatcherOptions {
   recoveryGraceMs?: number;
 }
 
+const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 5_000 };
+const DEFAULT_REFUSED_BACKOFF: BackoffOptions = { baseMs: 5_000, maxMs: 60_000 };
+
 /**
  * Keeps the list of **passing** instances of one service fresh through Consul blocking queries
  * on `/v1/health/service/<name>?passing`. While Consul is unreachable it keeps the last list it
@@ -36,16 +54,21 @@ export interface WatcherOptions {
  */
 export class Watcher implements Instancer {
   readonly service: string;
+  private readonly query: HealthQuery;
   private current: readonly Instance[] = [];
   private index = 0;
-  private stopped = true;
-  private loop: Promise<void> | undefined;
-  private readonly abort = new EventEmitter();
-  private readonly stopController = new AbortController();
-  private firstAnswer: Promise<void>;
+  /** The running loop's controller; undefined while stopped. Each start() gets a fresh one. */
+  private running: AbortController | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private readonly firstAnswer: Promise<void>;
+  private markAnswered!: () => void;
   /** Until this time an empty answer does not replace a non-empty list (see recoveryGraceMs). */
   private distrustEmptyUntil = 0;
-  private markAnswered!: () => void;
+  /** The current failure streak includes the agent being unreachable (not merely refusing us). */
+  private unreachable = false;
+  /** Length of the current streak of refusals (401/403). */
+  private refusals = 0;
+  private aclNoted = false;
   /** Time of the last successful answer from Consul, 0 before the first. */
   lastSyncAt = 0;
   consecutiveFailures = 0;
@@ -55,6 +78,9 @@ export class Watcher implements Instancer {
 
   constructor(private readonly options: WatcherOptions) {
     this.service = options.service;
+    if (options.query) this.query = options.query;
+    else if (options.consul) this.query = consulHealthQuery(options.consul);
+    else throw new TypeError(`Watcher(${options.service}) needs a consul client or a query`);
     this.firstAnswer = new Promise((resolve) => (this.markAnswered = resolve));
   }
 
@@ -68,10 +94,14 @@ export class Watcher implements Instancer {
     return this.current;
   }
 
+  /** Starts watching; after stop(), starts again (a fresh loop, once the old one has ended). */
   start(): this {
-    if (!this.stopped) return this;
-    this.stopped = false;
-    this.loop = this.run();
+    if (this.running) return this;
+    const controller = new AbortController();
+    this.running = controller;
+    // After a stop the index may belong to an agent that restarted since: ask plainly first.
+    this.index = 0;
+    this.loop = this.loop.then(() => this.run(controller.signal));
     return this;
   }
 
@@ -82,80 +112,128 @@ export class Watcher implements Instancer {
   async ready(timeoutMs = 5_000): Promise<readonly Instance[]> {
     // The timer is cancelled once answered, so it does not hold the event loop open for seconds.
     const answered = new AbortController();
-    await Promise.race([this.firstAnswer, sleep(timeoutMs, AbortSignal.any([this.stopController.signal, answered.signal]))]);
+    const signals = this.running ? [this.running.signal, answered.signal] : [answered.signal];
+    await Promise.race([this.firstAnswer, sleep(timeoutMs, AbortSignal.any(signals))]);
     answered.abort();
     return this.current;
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.stopController.abort();
-    this.abort.emit('cancel');
+    const controller = this.running;
+    if (!controller) return this.loop;
+    this.running = undefined;
+    controller.abort();
     await this.loop;
   }
 
-  private async run(): Promise<void> {
-    const wait = this.options.waitSeconds ?? 30;
-    const backoff = this.options.backoff ?? { baseMs: 100, maxMs: 5_000 };
-    while (!this.stopped) {
+  private async run(signal: AbortSignal): Promise<void> {
+    const waitMs = (this.options.waitSeconds ?? 30) * 1_000;
+    const minIntervalMs = this.options.minIntervalMs ?? 100;
+    let lastQueryAt = Number.NEGATIVE_INFINITY;
+    while (!signal.aborted) {
+      const sinceLast = Date.now() - lastQueryAt;
+      if (sinceLast < minIntervalMs) {
+        await sleep(minIntervalMs - sinceLast, signal);
+        if (signal.aborted) break;
+      }
+      lastQueryAt = Date.now();
+      // While an empty answer is being distrusted, wake up when the grace ends to re-decide.
+      const graceLeftMs = this.distrustEmptyUntil - Date.now();
+      let answer: HealthAnswer;
       try {
-        // While an empty answer is being distrusted, wake up when the grace ends to re-decide.
-        const graceLeftMs = this.distrustEmptyUntil - Date.now();
-        const { index, entries } = await this.query(graceLeftMs > 0 ? `${Math.ceil(graceLeftMs)}ms` : `${wait}s`);
-        const fresh = isNewIndex(this.index, index);
-        this.index = index;
-        this.lastSyncAt = Date.now();
-        if (this.consecutiveFailures > 0) {
-          this.options.logger?.info({ upstream: this.service }, 'consul reachable again; watching resumed');
-          this.distrustEmptyUntil = Date.now() + (this.options.recoveryGraceMs ?? 5_000);
-        }
-        this.consecutiveFailures = 0;
-        const next = entries.map(toInstance);
-        if (next.length === 0 && this.current.length > 0 && Date.now() < this.distrustEmptyUntil) {
-          this.options.logger?.info(
-            { upstream: this.service, keeping: this.current.length },
-            'consul just came back and knows no instance yet; keeping the last list while they re-register',
-          );
-        } else if (fresh || this.distrustEmptyUntil !== 0) {
-          this.distrustEmptyUntil = 0;
-          this.apply(next);
-        }
-        this.markAnswered();
+        answer = await this.query({
+          service: this.service,
+          index: this.index,
+          waitMs: graceLeftMs > 0 ? Math.ceil(graceLeftMs) : waitMs,
+          signal,
+        });
       } catch (error) {
-        if (this.stopped) break;
-        this.consecutiveFailures += 1;
-        const delay = backoffDelay(this.consecutiveFailures - 1, backoff);
-        // Index 0 on the next try: after an outage the agent may have restarted with a lower index.
-        this.index = 0;
-        const err = error instanceof Error ? error : new Error(String(error));
-        this.options.logger?.warn(
-          { upstream: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
-          'consul query failed; keeping the last known instances',
-        );
-        await sleep(delay, this.stopController.signal);
+        if (signal.aborted) break;
+        await sleep(this.failed(error), signal);
+        continue;
+      }
+      if (signal.aborted) break;
+      const step = nextIndex(this.index, answer.index);
+      if (step.kind === 'insane') {
+        await sleep(this.insane(answer.index), signal);
+        continue;
+      }
+      try {
+        this.accept(answer, step.kind === 'reset' ? 0 : step.index);
+      } catch (error) {
+        // A body we cannot read is a failed query: keep the list, back off.
+        await sleep(this.failed(error), signal);
       }
     }
   }
 
-  private async query(wait: string): Promise<{ index: number; entries: HealthEntry[] }> {
-    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
-    const cancel = () => ctx.emit('cancel');
-    this.abort.once('cancel', cancel);
-    try {
-      const [response, body] = (await this.options.consul.health.service({
-        service: this.service,
-        passing: true,
-        index: String(this.index),
-        wait,
-        // Consul may hold the query up to wait + wait/16; anything far beyond that is a dead link.
-        timeout: Math.ceil(waitMs(wait) * 1.1) + 5_000,
-        ctx,
-      } as never)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[]];
-      return { index: nextIndex(this.index, response.headers['x-consul-index']), entries: body ?? [] };
-    } finally {
-      this.abort.off('cancel', cancel);
+  /** Bookkeeping of a failed query; returns how long to wait before the next one. */
+  private failed(error: unknown): number {
+    this.consecutiveFailures += 1;
+    // Index 0 on the next try: after an outage the agent may have restarted with a lower index.
+    this.index = 0;
+    const refused = refusalReason(error, this.options.consul?.hasToken ?? false);
+    if (refused !== undefined) {
+      const delay = backoffDelay(this.refusals, this.options.refusedBackoff ?? DEFAULT_REFUSED_BACKOFF);
+      this.refusals += 1;
+      // One clear line per streak: the reason does not change until an operator acts.
+      const level = this.refusals === 1 ? 'error' : 'debug';
+      this.options.logger?.[level](
+        { upstream: this.service, retryInMs: delay, keeping: this.current.length },
+        `consul refused to list instances of ${this.service}: ${refused}; keeping the last known instances`,
+      );
+      return delay;
     }
+    this.unreachable = true;
+    const delay = backoffDelay(this.consecutiveFailures - 1, this.options.backoff ?? DEFAULT_BACKOFF);
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.options.logger?.warn(
+      { upstream: this.service, err: err.message, retryInMs: delay, keeping: this.current.length },
+      'consul query failed; keeping the last known instances',
+    );
+    return delay;
+  }
+
+  /** An answer whose X-Consul-Index is unusable counts as a failure (go-kit); returns the wait. */
+  private insane(received: string | undefined): number {
+    this.consecutiveFailures += 1;
+    this.index = 0;
+    const delay = backoffDelay(this.consecutiveFailures - 1, this.options.backoff ?? DEFAULT_BACKOFF);
+    this.options.logger?.warn(
+      { upstream: this.service, index: received ?? null, retryInMs: delay, keeping: this.current.length },
+      'consul answered without a sane X-Consul-Index; keeping the last known instances',
+    );
+    return delay;
+  }
+
+  private accept(answer: HealthAnswer, index: number): void {
+    const next = answer.entries.map(toInstance);
+    const fresh = isNewIndex(this.index, index);
+    this.index = index;
+    this.lastSyncAt = Date.now();
+    if (this.unreachable) {
+      this.options.logger?.info({ upstream: this.service }, 'consul reachable again; watching resumed');
+      this.distrustEmptyUntil = Date.now() + (this.options.recoveryGraceMs ?? 5_000);
+    } else if (this.refusals > 0) {
+      this.options.logger?.info({ upstream: this.service }, `consul accepts our ACL token for ${this.service} again`);
+    }
+    this.consecutiveFailures = 0;
+    this.unreachable = false;
+    this.refusals = 0;
+    if (answer.aclNote && !this.aclNoted) {
+      this.aclNoted = true;
+      this.options.logger?.warn({ upstream: this.service }, `watching ${this.service}: ${answer.aclNote}`);
+    }
+    if (next.length === 0 && this.current.length > 0 && Date.now() < this.distrustEmptyUntil) {
+      this.options.logger?.info(
+        { upstream: this.service, keeping: this.current.length },
+        'consul just came back and knows no instance yet; keeping the last list while they re-register',
+      );
+    } else if (fresh || this.distrustEmptyUntil !== 0) {
+      this.distrustEmptyUntil = 0;
+      this.apply(next);
+    }
+    this.markAnswered();
   }
 
   private apply(next: Instance[]): void {
@@ -178,10 +256,6 @@ export class Watcher implements Instancer {
       }
     }
   }
-}
-
-function waitMs(wait: string): number {
-  return wait.endsWith('ms') ? Number(wait.slice(0, -2)) : Number(wait.slice(0, -1)) * 1000;
 }
 
 function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {

@@ -53,7 +53,7 @@ export async function startService<E extends z.ZodRawShape = {}>(
   const serviceId = serviceIdFor(name, listeners.port);
   resources.setServiceId(serviceId);
   logger.setBindings({ serviceId });
-  const address = advertiseAddress(config.ADVERTISE_ADDR, config.CONSUL_HTTP_ADDR);
+  const address = await advertiseAddress(config.ADVERTISE_ADDR, config.CONSUL_HTTP_ADDR);
   const tracing = startTracing({ serviceName: name, instanceId: serviceId, version: config.SERVICE_VERSION, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   logger.info({ port: listeners.port, adminPort: listeners.adminPort, address, tracing: tracing.enabled }, `${name} listening on :${listeners.port}`);
 
