@@ -5,7 +5,8 @@
  * miner, as in the demo, and the rate is read from the `hashes` counter the worker flushes to
  * Redis about once a second. Run: npm run bench -- miner-scaling
  */
-import { MinerCluster, type Counters, type RunningMinerService } from '../miner/test/miner-cluster.js';
+import { MinerCluster, type Counters } from '../miner/test/miner-cluster.js';
+import type { Running } from '../test/support/isolated-stack.js';
 import { waitFor } from '../test/support/wait.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
@@ -84,20 +85,20 @@ async function measure(rngIds: string[]): Promise<Window[]> {
 }
 
 const steps: Step[] = [];
-let worker: RunningMinerService | undefined;
-const upstreams: RunningMinerService[] = [];
+let worker: Running | undefined;
+const upstreams: Running[] = [];
 let settings: Record<string, unknown> = {};
 let failedIterations = 0;
 try {
-  const rngs = [await cluster.startRegistered('rng')];
-  upstreams.push(rngs[0]!, await cluster.startRegistered('hasher'));
+  const rngs = await cluster.startPassing('rng', 1);
+  upstreams.push(...rngs, ...(await cluster.startPassing('hasher', 1)));
   worker = await cluster.start('worker');
   settings = (await cluster.getJson<{ settings: Record<string, unknown> }>(`${worker.url}/stats`)).settings;
 
   for (let n = 1; n <= MAX_RNG; n++) {
     // The new instance is passing in Consul, and the worker routes to it: its hashes reached Redis.
     if (n > 1) {
-      rngs.push(await cluster.startRegistered('rng'));
+      rngs.push(...(await cluster.startPassing('rng', 1)));
       upstreams.push(rngs.at(-1)!);
     }
     const ids = rngs.map((r) => r.serviceId);

@@ -22,7 +22,7 @@ describe('gateway request bodies and response headers (real Consul)', () => {
 
   const post = (body: RequestInit['body'], headers: Record<string, string>, init: RequestInit = {}) =>
     send(gateway.port, '/test/echo', { method: 'POST', body, headers, ...init });
-  const echoCalls = () => metric(gateway.port, 'switchyard_upstream_requests_total', { service: `echo${stack.suffix}` });
+  const echoCalls = () => metric(gateway.adminPort!, 'switchyard_upstream_requests_total', { service: `echo${stack.suffix}` });
 
   beforeAll(async () => {
     [gateway] = await Promise.all([stack.start('gateway-with-echo'), stack.startPassing('echo', 1), stack.startRngs(1)]);

@@ -1,7 +1,6 @@
 import { createRedis } from '@switchyard/infra';
-import { passingIds } from '../../test/support/consul.js';
-import { startProcess, stopAllProcesses, type ServiceProcess } from '../../test/support/processes.js';
-import { uniqueName, waitFor } from '../../test/support/wait.js';
+import { IsolatedStack, type Running } from '../../test/support/isolated-stack.js';
+import { scrapeMetric } from '../../test/support/metrics.js';
 import { minerKeys, type MinerService } from '../src/shared/names.js';
 
 const ENTRY: Record<MinerService, string> = {
@@ -11,13 +10,6 @@ const ENTRY: Record<MinerService, string> = {
   webui: 'miner/src/webui/main.ts',
 };
 
-export interface RunningMinerService {
-  process: ServiceProcess;
-  serviceId: string;
-  port: number;
-  url: string;
-}
-
 export interface Counters {
   hashes: number;
   coins: number;
@@ -26,49 +18,15 @@ export interface Counters {
 }
 
 /**
- * One isolated miner: its own Consul service names (SERVICE_NAME_SUFFIX: infra appends it to the
- * names instances register under and discover) and Redis keys (MINER_REDIS_PREFIX), so concurrent
- * runs by other engineers neither route to these instances nor add to these counters. Delays are
- * short so the tests run in seconds.
+ * One isolated miner (see IsolatedStack: its own Consul names and Redis keys), with its counters
+ * as Redis holds them. Delays are short so the tests run in seconds.
  */
-export class MinerCluster {
-  readonly suffix = `-${uniqueName('t')}`;
-  readonly prefix = `test:${uniqueName('miner')}:`;
-  readonly keys = minerKeys(this.prefix);
+export class MinerCluster extends IsolatedStack<MinerService> {
+  readonly keys = minerKeys(this.redisPrefix);
   readonly redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
-  constructor(private readonly baseEnv: Record<string, string> = {}) {}
-
-  name(service: MinerService): string {
-    return `${service}${this.suffix}`;
-  }
-
-  async start(service: MinerService, env: Record<string, string> = {}): Promise<RunningMinerService> {
-    const process = startProcess(ENTRY[service], {
-      SERVICE_NAME_SUFFIX: this.suffix,
-      MINER_REDIS_PREFIX: this.prefix,
-      RNG_DELAY_MS: '50',
-      HASHER_DELAY_MS: '5',
-      WORKER_FALLBACK_DELAY_MS: '20',
-      ...this.baseEnv,
-      ...env,
-    });
-    const { serviceId, port } = await process.listening();
-    return { process, serviceId, port, url: `http://127.0.0.1:${port}` };
-  }
-
-  /** Starts `service` and waits until Consul lists the instance as passing. */
-  async startRegistered(service: MinerService, env: Record<string, string> = {}): Promise<RunningMinerService> {
-    const running = await this.start(service, env);
-    await this.waitPassing(service, (ids) => ids.includes(running.serviceId));
-    return running;
-  }
-
-  waitPassing(service: MinerService, condition: (ids: string[]) => boolean): Promise<string[]> {
-    return waitFor(`passing ${this.name(service)} instances`, async () => {
-      const ids = await passingIds(this.name(service));
-      return condition(ids) && ids;
-    });
+  constructor(env: Record<string, string> = {}) {
+    super(ENTRY, { RNG_DELAY_MS: '50', HASHER_DELAY_MS: '5', WORKER_FALLBACK_DELAY_MS: '20', ...env });
   }
 
   async counters(): Promise<Counters> {
@@ -88,7 +46,7 @@ export class MinerCluster {
 
   /** Waits until every rng instance in `ids` has served hashes that reached Redis. */
   waitServedBy(ids: string[], atLeast = 1): Promise<Counters> {
-    return waitFor(`hashes from ${ids.join(', ')} in redis`, async () => {
+    return this.waitFor(`hashes from ${ids.join(', ')} in redis`, async () => {
       const counters = await this.counters();
       return ids.every((id) => (counters.byRng[id] ?? 0) >= atLeast) && counters;
     }, { timeoutMs: 30_000 });
@@ -108,7 +66,7 @@ export class MinerCluster {
   /** The first change of `hashes` seen after `notBefore` (ms since epoch). */
   private async nextFlush(notBefore = 0): Promise<{ hashes: number; at: number }> {
     let seen = Number((await this.redis.get(this.keys.hashes)) ?? 0);
-    return waitFor('the worker to flush its counts to redis', async () => {
+    return this.waitFor('the worker to flush its counts to redis', async () => {
       const hashes = Number((await this.redis.get(this.keys.hashes)) ?? 0);
       const at = Date.now();
       if (hashes === seen) return undefined;
@@ -123,28 +81,17 @@ export class MinerCluster {
     return (await response.json()) as T;
   }
 
-  /**
-   * The value of Prometheus sample `name` on a service's /metrics, summed over the series whose
-   * labels include `labels` (0 when there is none yet).
-   */
-  async metric(service: RunningMinerService, name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!match || match[1] !== name) continue;
-      const series = match[2] ?? '';
-      if (Object.entries(labels).every(([key, value]) => series.includes(`${key}="${value}"`))) sum += Number(match[3]);
-    }
-    return sum;
+  /** The sum of Prometheus sample `name` on a service's /metrics (see scrapeMetric). */
+  metric(service: Running, name: string, labels: Record<string, string> = {}): Promise<number> {
+    return scrapeMetric(`${service.url}/metrics`, name, labels);
   }
 
-  /** Kills this test's processes and deletes its Redis keys. */
+  /** Stops this cluster's processes, then deletes its Redis keys. */
   async close(): Promise<void> {
-    await stopAllProcesses();
+    await this.stopAll();
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.redisPrefix}*`, 'COUNT', 500);
       if (keys.length > 0) await this.redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

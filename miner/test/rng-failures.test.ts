@@ -6,7 +6,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { passingIds } from '../../test/support/consul.js';
-import { waitFor } from '../../test/support/wait.js';
 import { MinerCluster, finalTotals, type Counters } from './miner-cluster.js';
 
 interface WorkerStats {
@@ -28,8 +27,8 @@ describe('miner under rng failures (real Consul + Redis)', () => {
 
   it('survives an rng instance killed with SIGKILL and loses no count', { timeout: 120_000 }, async () => {
     cluster = new MinerCluster();
-    const rngs = await Promise.all([cluster.startRegistered('rng'), cluster.startRegistered('rng'), cluster.startRegistered('rng')]);
-    await cluster.startRegistered('hasher');
+    const rngs = await cluster.startPassing('rng', 3);
+    await cluster.startPassing('hasher', 1);
     const worker = await cluster.start('worker');
     await cluster.waitServedBy(rngs.map((r) => r.serviceId), 5);
 
@@ -39,7 +38,7 @@ describe('miner under rng failures (real Consul + Redis)', () => {
 
     // Consul notices through its own check; meanwhile the worker's retries and breaker cope.
     await cluster.waitPassing('rng', (ids) => !ids.includes(victim.serviceId));
-    await waitFor('the survivors to keep serving', async () => {
+    await cluster.waitFor('the survivors to keep serving', async () => {
       const now = await cluster.counters();
       return survivors.every((s) => (now.byRng[s.serviceId] ?? 0) >= (atKill.byRng[s.serviceId] ?? 0) + 20) && now;
     }, { timeoutMs: 30_000 });
@@ -68,15 +67,15 @@ describe('miner under rng failures (real Consul + Redis)', () => {
     cluster = new MinerCluster();
     // One answer per 200 ms and one request allowed to wait: most of the worker's 16 lanes get
     // 503 rng_overloaded, and its breaker ejects the instance while Consul still lists it passing.
-    const rng = await cluster.startRegistered('rng', { RNG_DELAY_MS: '200', RNG_QUEUE_LIMIT: '1' });
-    await cluster.startRegistered('hasher');
+    const [rng] = await cluster.startPassing('rng', 1, { RNG_DELAY_MS: '200', RNG_QUEUE_LIMIT: '1' });
+    await cluster.startPassing('hasher', 1);
     const worker = await cluster.start('worker');
     const rngFailures = (reason: string) =>
       cluster.metric(worker, 'miner_worker_failed_iterations_total', { upstream: 'rng', reason });
 
     const ejections = () =>
       cluster.metric(worker, 'switchyard_upstream_no_healthy_instance_total', { service: cluster.name('rng') });
-    await waitFor('the worker to find the overloaded rng ejected', async () => (await ejections()) > 0, { timeoutMs: 30_000 });
+    await cluster.waitFor('the worker to find the overloaded rng ejected', async () => (await ejections()) > 0, { timeoutMs: 30_000 });
     // The rng keeps serving what it can (its breaker half-opens again), all of it counted as its own.
     const stored = await cluster.waitServedBy([rng.serviceId], 10);
 
@@ -94,20 +93,20 @@ describe('miner under rng failures (real Consul + Redis)', () => {
 
   it('keeps mining on the local fallback when every rng instance is gone, and the webui shows it', { timeout: 120_000 }, async () => {
     cluster = new MinerCluster();
-    const rng = await cluster.startRegistered('rng');
-    await cluster.startRegistered('hasher');
+    const [rng] = await cluster.startPassing('rng', 1);
+    await cluster.startPassing('hasher', 1);
     const worker = await cluster.start('worker');
     const webui = await cluster.start('webui', { PORT: '0', WEBUI_RATE_WINDOW_SECONDS: '4' });
     const stats = () => cluster.getJson<ApiStats>(`${webui.url}/api/stats`);
 
-    await waitFor('the webui to see rng serving', async () => {
+    await cluster.waitFor('the webui to see rng serving', async () => {
       const s = await stats();
       return s.rng.passing.includes(rng.serviceId) && (s.rng.shares[rng.serviceId] ?? 0) > 0 && s.hashesPerSecond > 0 && s;
     }, { timeoutMs: 30_000 });
 
     await rng.process.stop('SIGKILL');
 
-    const degraded = await waitFor('the webui to report mining on the fallback', async () => {
+    const degraded = await cluster.waitFor('the webui to report mining on the fallback', async () => {
       const s = await stats();
       return s.rng.passing.length === 0 && s.healthy.rng === 0 && s.fallback.share > 0 && s.hashesPerSecond > 0 && s;
     }, { timeoutMs: 30_000 });
@@ -116,7 +115,7 @@ describe('miner under rng failures (real Consul + Redis)', () => {
 
     // Still mining, and only from the fallback now: the fallback counter alone keeps growing.
     const before = await cluster.counters();
-    const later = await waitFor('more fallback hashes', async () => {
+    const later = await cluster.waitFor('more fallback hashes', async () => {
       const now = await cluster.counters();
       return now.fallback >= before.fallback + 20 && now;
     }, { timeoutMs: 30_000 });

@@ -14,14 +14,14 @@ describe('miner scaling with rng instances (real Consul + Redis)', () => {
 
   it('mines at least twice as fast with 3 rng instances as with 1', { timeout: 120_000 }, async () => {
     cluster = new MinerCluster({ RNG_DELAY_MS: '50' }); // one instance: at most 20 requests/s
-    const first = await cluster.startRegistered('rng');
-    await cluster.startRegistered('hasher');
+    const [first] = await cluster.startPassing('rng', 1);
+    await cluster.startPassing('hasher', 1);
     await cluster.start('worker');
 
     await cluster.waitServedBy([first.serviceId], 10); // warmed up: queues filled, flushes flowing
     const oneRng = await cluster.measureRate(WINDOW_MS);
 
-    const more = await Promise.all([cluster.startRegistered('rng'), cluster.startRegistered('rng')]);
+    const more = await cluster.startPassing('rng', 2);
     const ids = [first.serviceId, ...more.map((r) => r.serviceId)];
     const before = await cluster.counters();
     // Warmed up again: the worker routes to every new instance (and its counts reached Redis).

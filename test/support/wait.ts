@@ -1,6 +1,15 @@
 /**
+ * Thrown by a `waitFor` probe when the condition can no longer come true (the process it waits
+ * on has exited, say): the wait fails at once with this message instead of at its timeout.
+ */
+export class StopWaiting extends Error {
+  override name = 'StopWaiting';
+}
+
+/**
  * Polls `probe` until it returns a value that is not undefined/false, or fails after `timeoutMs`
- * with `what` in the message. Tests wait on conditions, never on fixed sleeps.
+ * with `what` in the message. Tests wait on conditions, never on fixed sleeps. A probe that throws
+ * is tried again (the last error is quoted on timeout), unless it throws StopWaiting.
  */
 export async function waitFor<T>(
   what: string,
@@ -14,6 +23,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value as T;
     } catch (error) {
+      if (error instanceof StopWaiting) throw new StopWaiting(`gave up waiting for ${what}: ${error.message}`);
       lastError = error;
     }
     if (Date.now() > deadline) {

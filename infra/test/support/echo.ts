@@ -4,23 +4,18 @@
  */
 import { hostname } from 'node:os';
 import { createConsulClient, ServiceClient, Watcher, type ServiceClientOptions, type WatcherOptions } from '@switchyard/infra';
-import { startProcess, type ServiceProcess } from '../../../test/support/processes.js';
 import { CONSUL } from '../../../test/support/consul.js';
+import { launch, type Running } from '../../../test/support/isolated-stack.js';
+import { uniqueName, waitFor } from '../../../test/support/wait.js';
 
 export const ECHO_ENTRY = 'infra/test/fixtures/echo-service.ts';
 
-export interface EchoInstance {
-  process: ServiceProcess;
-  serviceId: string;
-  port: number;
-  url: string;
-}
+/** An echo process (see infra/test/fixtures/echo-service.ts). */
+export type EchoInstance = Running;
 
 /** Starts one echo instance registered as `name` and waits until it listens. */
-export async function startEcho(name: string, env: Record<string, string> = {}): Promise<EchoInstance> {
-  const child = startProcess(ECHO_ENTRY, { SERVICE_NAME: name, ...env });
-  const { serviceId, port } = await child.listening();
-  return { process: child, serviceId, port, url: `http://127.0.0.1:${port}` };
+export function startEcho(name: string, env: Record<string, string> = {}): Promise<EchoInstance> {
+  return launch(ECHO_ENTRY, { SERVICE_NAME: name, ...env });
 }
 
 /** The Consul id runService derives: `<name>-<host>-<port>`. */
@@ -38,7 +33,14 @@ export async function setKnob(instance: EchoInstance, knob: 'failing' | 'ready',
   if (!response.ok) throw new Error(`POST /admin/${knob} answered ${response.status}`);
 }
 
-const consul = createConsulClient(CONSUL);
+/** How many calls of /whoami an instance has received, whatever it answered. */
+export async function whoamiCallsReceived(instance: EchoInstance): Promise<number> {
+  const response = await fetch(`${instance.url}/admin/received`);
+  if (!response.ok) throw new Error(`GET /admin/received answered ${response.status}`);
+  return ((await response.json()) as { whoami: number }).whoami;
+}
+
+const consul = createConsulClient({ addr: CONSUL });
 
 /** Everything built by `watch`/`clientFor`, so afterEach can stop it. */
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -62,4 +64,21 @@ export async function closeInProcess(): Promise<void> {
 
 export function ids(list: readonly { id: string }[]): string[] {
   return list.map((i) => i.id).sort();
+}
+
+/**
+ * Starts `count` echo instances under one new name (`prefix` made unique) and an in-process
+ * watcher of that name, and waits until the watcher lists exactly them: failing at once, with its
+ * output, if one of them exits meanwhile.
+ */
+export async function watchedEchoes(prefix: string, count: number) {
+  const name = uniqueName(prefix);
+  const instances = await Promise.all(Array.from({ length: count }, () => startEcho(name)));
+  const watcher = watch(name);
+  const all = ids(instances.map((i) => ({ id: i.serviceId }))).join();
+  await waitFor(`the watcher to see the ${count} instance(s) of ${name}`, () => {
+    for (const instance of instances) instance.process.assertRunning();
+    return ids(watcher.instances()).join() === all;
+  });
+  return { name, instances, watcher };
 }

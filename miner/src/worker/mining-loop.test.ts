@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
 import { MiningLoop } from './mining-loop.js';
 
-const until = async (condition: () => boolean) => {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
-};
+/**
+ * Polls every millisecond (some states last an iteration of ~2 ms); fails naming `what` when
+ * `condition` never held within 5 s, instead of hanging until the test times out.
+ */
+const until = (what: string, condition: () => boolean) => waitFor(what, condition, { timeoutMs: 5_000, intervalMs: 1 });
 
 /** An iteration that takes ~2 ms and records how many run at once, and how many finished. */
 function countingIteration() {
@@ -23,7 +26,7 @@ describe('MiningLoop', () => {
     const { stats, iteration } = countingIteration();
     const loop = new MiningLoop({ concurrency: 4, iteration });
     loop.start();
-    await until(() => stats.done >= 20);
+    await until('20 iterations done', () => stats.done >= 20);
     expect(await loop.stop(1_000)).toBe(true);
     expect(stats.peak).toBe(4);
     expect(stats.running).toBe(0);
@@ -33,13 +36,13 @@ describe('MiningLoop', () => {
     const { stats, iteration } = countingIteration();
     const loop = new MiningLoop({ concurrency: 2, iteration });
     loop.start();
-    await until(() => loop.inFlight === 2);
+    await until('2 iterations in flight', () => loop.inFlight === 2);
     loop.resize(6);
     expect(loop.concurrency).toBe(6);
-    await until(() => loop.inFlight === 6);
+    await until('6 iterations in flight after growing to 6 lanes', () => loop.inFlight === 6);
     loop.resize(3);
     // Surplus lanes retire after the iteration they are in; the rest keep mining.
-    await until(() => loop.lanesRunning === 3);
+    await until('3 lanes left after shrinking', () => loop.lanesRunning === 3);
     const seen = new Set<number>();
     for (let i = 0; i < 50; i++) {
       seen.add(loop.inFlight);
@@ -56,7 +59,7 @@ describe('MiningLoop', () => {
     const loop = new MiningLoop({ concurrency: 1, iteration });
     loop.resize(3);
     loop.start();
-    await until(() => stats.done >= 15);
+    await until('15 iterations done', () => stats.done >= 15);
     expect(await loop.stop(1_000)).toBe(true);
     expect(stats.peak).toBe(3);
   });
@@ -76,7 +79,7 @@ describe('MiningLoop', () => {
       backoff: { baseMs: 1, maxMs: 4 },
     });
     loop.start();
-    await until(() => successes >= 5);
+    await until('5 successes after the failures', () => successes >= 5);
     expect(await loop.stop(1_000)).toBe(true);
     expect(failuresSeen).toEqual([1, 2, 3]);
     expect(loop.failedIterations).toBe(3);
@@ -96,7 +99,7 @@ describe('MiningLoop', () => {
       backoff: { baseMs: 1, maxMs: 1 },
     });
     loop.start();
-    await until(() => calls >= 5);
+    await until('5 iterations despite the broken reporter', () => calls >= 5);
     expect(await loop.stop(1_000)).toBe(true);
   });
 
@@ -111,7 +114,7 @@ describe('MiningLoop', () => {
       },
     });
     loop.start();
-    await until(() => loop.inFlight === 1);
+    await until('the iteration in flight', () => loop.inFlight === 1);
     const stopped = loop.stop(1_000);
     release();
     expect(await stopped).toBe(true);
