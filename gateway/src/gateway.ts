@@ -1,5 +1,6 @@
 import { runService, type ServiceClient } from '@switchyard/infra';
 import { mountRoutes } from './proxy.js';
+import { upgradeRelay } from './upgrade.js';
 import type { GatewayRoute } from './route-table.js';
 import { trustedProxies, trustedProxiesSetting, type TrustedProxies } from './trusted-proxies.js';
 
@@ -29,6 +30,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
       const clients = new Map<string, ServiceClient>();
       for (const service of new Set(routes.map((route) => route.service))) clients.set(service, ctx.client(service));
       const clientFor = (service: string) => clients.get(service)!;
+      const tunnels = upgradeRelay(routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger, fromTrustedProxy });
       return {
         routes(router) {
           // The proxy reads this verdict to keep or replace the forwarding headers (headers.ts).
@@ -38,6 +40,10 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
           });
           mountRoutes(router, routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger });
         },
+        upgrade: tunnels,
+        // Upgraded connections are not requests: the drain does not wait for them, and they would
+        // hold the process until the hard timeout. Clients reconnect through another gateway.
+        onShutdown: () => tunnels.closeAll(),
       };
     },
   });

@@ -1,26 +1,77 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { carriesBody, relayedContentLength } from './proxy.js';
+import { FixedInstancer, ServiceClient, express, z, type Logger } from '@switchyard/infra';
+import { waitFor } from '../../test/support/wait.js';
+import { carriesBody, proxyHandler, relayedContentLength } from './proxy.js';
+import { defineRoute, path } from './route-table.js';
 
 describe('the length and body the gateway relays', () => {
-  it('states the relayed bytes for an answer with a body', () => {
+  it("relays the upstream's length for an answer with a body, and none when it sent none (chunked)", () => {
     expect(carriesBody('GET', 200)).toBe(true);
-    expect(relayedContentLength('GET', 200, '32', 32)).toBe(32);
-    expect(relayedContentLength('POST', 404, undefined, 75)).toBe(75);
+    expect(relayedContentLength(200, '32')).toBe('32');
+    expect(carriesBody('POST', 404)).toBe(true);
+    expect(relayedContentLength(404, undefined)).toBeUndefined();
   });
 
   it('passes the upstream length through for HEAD and 304, which have no body', () => {
     expect(carriesBody('HEAD', 200)).toBe(false);
-    expect(relayedContentLength('HEAD', 200, '32', 0)).toBe('32');
+    expect(relayedContentLength(200, '32')).toBe('32');
     expect(carriesBody('GET', 304)).toBe(false);
-    expect(relayedContentLength('GET', 304, '1234', 0)).toBe('1234');
+    expect(relayedContentLength(304, '1234')).toBe('1234');
     // Unknown upstream length: none rather than a false 0.
-    expect(relayedContentLength('HEAD', 200, undefined, 0)).toBeUndefined();
+    expect(relayedContentLength(200, undefined)).toBeUndefined();
   });
 
   it('never states a length for 204 or 1xx, even when the upstream did', () => {
     expect(carriesBody('GET', 204)).toBe(false);
-    expect(relayedContentLength('GET', 204, '0', 0)).toBeUndefined();
-    expect(relayedContentLength('HEAD', 204, '0', 0)).toBeUndefined();
-    expect(relayedContentLength('GET', 103, undefined, 0)).toBeUndefined();
+    expect(relayedContentLength(204, '0')).toBeUndefined();
+    expect(relayedContentLength(103, '10')).toBeUndefined();
+  });
+});
+
+describe('the log line of a call the client abandoned', () => {
+  it('names the upstream path without the query string, which may carry secrets', async () => {
+    // Every line as it would be serialised, whatever its level.
+    const lines: string[] = [];
+    const record = (fields: object, msg?: string) => void lines.push(JSON.stringify({ ...fields, msg }));
+    const logger = { debug: record, info: record, warn: record, error: record } as unknown as Logger;
+    let upstreamGotIt = false;
+    const upstream = createServer((req) => {
+      // Never answers: the client will give up first.
+      upstreamGotIt = req.url === '/search?token=s3cr3t';
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const port = (upstream.address() as AddressInfo).port;
+    const instance = { id: 'search-1', service: 'search', address: '127.0.0.1', port, tags: [], meta: {} };
+    const client = new ServiceClient('search', new FixedInstancer('search', [instance]));
+    const route = defineRoute({
+      method: 'GET',
+      path: '/api/search',
+      service: 'search',
+      params: z.object({}),
+      upstreamPath: () => path`/search`,
+      timeouts: { attemptTimeoutMs: 30_000, deadlineMs: 60_000 },
+    });
+    const app = express();
+    app.get('/api/search', proxyHandler(route, client, { logger }));
+    const gateway = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => gateway.once('listening', resolve));
+    try {
+      const gone = new AbortController();
+      const call = fetch(`http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/search?token=s3cr3t`, { signal: gone.signal });
+      await waitFor('the upstream to receive the call, query and all', () => upstreamGotIt);
+      gone.abort();
+      await expect(call).rejects.toThrow();
+      const line = await waitFor('the cancellation log line', () => lines.find((l) => l.includes('client went away')));
+      expect(JSON.parse(line)).toMatchObject({ service: 'search', path: '/search' });
+      expect(lines.join('\n')).not.toContain('s3cr3t');
+    } finally {
+      gateway.closeAllConnections();
+      gateway.close();
+      upstream.closeAllConnections();
+      upstream.close();
+      await client.close();
+    }
   });
 });

@@ -1,4 +1,15 @@
-import { RequestCancelled, type Logger, type Request, type Response, type Router, type ServiceClient } from '@switchyard/infra';
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import {
+  RequestCancelled,
+  abortWhenClientLeaves,
+  type Logger,
+  type Request,
+  type Response,
+  type Router,
+  type ServiceClient,
+  type StreamingResponse,
+} from '@switchyard/infra';
 import { rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
@@ -29,8 +40,9 @@ export function mountRoutes(router: Router, table: readonly GatewayRoute[], opti
 
 /**
  * Validates the route's parameters, calls one instance of the upstream through its ServiceClient
- * (round robin, breaker, retry, deadline), and relays the answer: status, end-to-end headers and
- * body bytes, with `x-served-by` naming the instance that really answered. No instance, a
+ * (round robin, breaker, retry, deadline), and relays the answer as it arrives: status, end-to-end
+ * headers and body bytes with back-pressure (never buffered whole, so server-sent events pass
+ * event by event), with `x-served-by` naming the instance that really answered. No instance, a
  * timeout or an unreachable upstream are thrown as UpstreamErrors, which the app's error handler
  * turns into 503/504/502 JSON naming the service. The request body crosses as the bytes received.
  */
@@ -40,29 +52,27 @@ export function proxyHandler(
   options: Pick<ProxyOptions, 'maxBodySize' | 'logger'> = {},
 ) {
   return async (req: Request, res: Response): Promise<void> => {
-    const path = route.resolveUpstreamPath(req.params as Record<string, string>) + queryOf(req);
+    const upstreamPath = route.resolveUpstreamPath(req.params as Record<string, string>);
     const clientGone = abortWhenClientLeaves(res);
     const body = await rawRequestBody(req, res, options.maxBodySize ?? '1mb');
-    let answer;
+    let answer: StreamingResponse;
     try {
-      answer = await client.request({
+      answer = await client.stream({
         method: req.method,
-        path,
-        headers: upstreamRequestHeaders(req.headers, {
-          remoteAddress: req.socket.remoteAddress,
-          requestId: String(res.locals.requestId),
-          host: req.headers.host,
-        }),
+        path: upstreamPath + queryOf(req),
+        headers: forwardedRequestHeaders(req, String(res.locals.requestId), res.locals.fromTrustedProxy === true),
         body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
         idempotent: route.idempotent,
+        retryPolicy: route.retryPolicy,
         signal: clientGone,
         ...route.timeouts,
       });
     } catch (error) {
       if (!(error instanceof RequestCancelled)) throw error;
       // Nobody is left to answer; the upstream call was cut short and will not be retried.
+      // The path alone: a query string may carry secrets, and logs must not.
       options.logger?.info(
-        { service: client.service, path, requestId: res.locals.requestId },
+        { service: client.service, path: upstreamPath, requestId: res.locals.requestId },
         'client went away; upstream call cancelled',
       );
       return;
@@ -71,11 +81,59 @@ export function proxyHandler(
     for (const [name, value] of Object.entries(clientResponseHeaders(answer.headers))) res.setHeader(name, value);
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
     res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
-    const length = relayedContentLength(req.method, answer.status, firstValue(answer.headers['content-length']), answer.body.length);
+    const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
     if (length !== undefined) res.setHeader('content-length', length);
-    if (carriesBody(req.method, answer.status)) res.end(answer.body);
-    else res.end();
+    if (!carriesBody(req.method, answer.status)) {
+      // Read off the (empty) body, so the upstream attempt ends and its connection is reused.
+      answer.body.resume();
+      res.end();
+      return;
+    }
+    await relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath });
   };
+}
+
+/**
+ * The request headers sent upstream for `req`: its end-to-end headers plus the forwarding facts
+ * (headers.ts decides which of the client's own forwarding headers survive). Shared by the
+ * proxy and the upgrade relay.
+ */
+export function forwardedRequestHeaders(req: IncomingMessage, requestId: string, fromTrustedProxy: boolean): Record<string, string> {
+  return upstreamRequestHeaders(req.headers, {
+    remoteAddress: req.socket.remoteAddress,
+    requestId,
+    host: req.headers.host,
+    fromTrustedProxy,
+  });
+}
+
+/**
+ * Pipes the upstream body to the client with back-pressure. Should the upstream fail mid-body,
+ * the client's connection is destroyed rather than ended: a clean end would pass a truncated
+ * body off as complete. A client that leaves stops the upstream transfer the same way.
+ */
+async function relayBody(
+  answer: StreamingResponse,
+  res: Response,
+  clientGone: AbortSignal,
+  logger: Logger | undefined,
+  what: { service: string; path: string },
+): Promise<void> {
+  // Server-sent events: the client learns at once that the stream is open, before the first event.
+  if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
+  try {
+    await pipeline(answer.body, res);
+  } catch (error) {
+    // pipeline destroyed both sides already; this says so, whatever failed first.
+    res.destroy();
+    const clientLeft = clientGone.aborted || (error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+    if (!clientLeft) {
+      logger?.warn(
+        { ...what, err: (error as Error).message, requestId: res.locals.requestId },
+        'upstream body failed mid-transfer; client connection cut',
+      );
+    }
+  }
 }
 
 /** Whether an answer has a body on the wire (RFC 9112 §6.3): not for HEAD, 1xx, 204 or 304. */
@@ -84,36 +142,18 @@ export function carriesBody(method: string, status: number): boolean {
 }
 
 /**
- * The Content-Length the client gets. With a body, the length of the bytes relayed. Without one,
- * for HEAD and 304 it still tells the size the GET would have (RFC 9110 §8.6): the upstream's
- * value, never the 0 bytes relayed here. 1xx and 204 must not carry one at all (RFC 9110 §8.6).
+ * The Content-Length the client gets: the upstream's, whose bytes are relayed as they are (for
+ * HEAD and 304 it tells the size the GET would have, RFC 9110 §8.6); none when the upstream sent
+ * none (the relay is then chunked). 1xx and 204 must not carry one at all (RFC 9110 §8.6). A
+ * relay that falls short of it is cut, never ended cleanly, so the length never lies.
  */
-export function relayedContentLength(
-  method: string,
-  status: number,
-  upstreamLength: string | undefined,
-  relayedBytes: number,
-): string | number | undefined {
+export function relayedContentLength(status: number, upstreamLength: string | undefined): string | undefined {
   if (forbidsContentLength(status)) return undefined;
-  if (carriesBody(method, status)) return relayedBytes;
   return upstreamLength;
 }
 
 function forbidsContentLength(status: number): boolean {
   return (status >= 100 && status < 200) || status === 204;
-}
-
-/**
- * Aborts when the client's connection closes before our answer went out, so an abandoned request
- * stops waiting (and queueing) on the upstream instead of holding it until its timeout and then
- * retrying elsewhere for nobody.
- */
-function abortWhenClientLeaves(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -1,4 +1,4 @@
-import { badRequest, type z } from '@switchyard/infra';
+import { badRequest, type RetryPolicy, type z } from '@switchyard/infra';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -27,6 +27,12 @@ export interface RouteSpec<Params extends z.ZodType> {
   timeouts: UpstreamTimeouts;
   /** Whether a failed attempt may be retried on another instance (default: by method, see ServiceClient). */
   idempotent?: boolean;
+  /**
+   * What an attempt's outcome says about the instance and whether to try another (default: infra's
+   * statusRetryPolicy: 502/503/504 and transport errors count against the instance, an
+   * application's 500 is relayed as is, 429 is tried elsewhere without ejecting anyone).
+   */
+  retryPolicy?: RetryPolicy;
 }
 
 /** A route with its parameter type erased, so routes of different shapes share one table. */
@@ -36,6 +42,7 @@ export interface GatewayRoute {
   service: string;
   timeouts: UpstreamTimeouts;
   idempotent?: boolean;
+  retryPolicy?: RetryPolicy;
   /** Validates the raw path parameters (ZodError or HttpError → 400) and returns the upstream path. */
   resolveUpstreamPath(rawParams: Record<string, string>): string;
 }

@@ -26,14 +26,14 @@ export const httpServerDuration = new Histogram({
 
 export const upstreamRequests = new Counter({
   name: 'switchyard_upstream_requests_total',
-  help: 'Calls to an upstream instance, by outcome (ok, client_error, server_error, timeout, connection_error, breaker_open)',
+  help: 'Calls to an upstream instance, by outcome (ok, client_error, server_error by answer status; timeout, connection_error, cancelled, pool_exhausted, response_too_large; breaker_open)',
   labelNames: ['service', 'instance', 'outcome'] as const,
   registers: [metricsRegistry],
 });
 
 export const upstreamDuration = new Histogram({
   name: 'switchyard_upstream_duration_seconds',
-  help: 'Latency of calls to an upstream instance',
+  help: 'Latency of attempts on an upstream instance: to the whole answer when buffered, to its headers when streamed or upgraded',
   labelNames: ['service', 'instance'] as const,
   buckets: latencyBuckets,
   registers: [metricsRegistry],
@@ -74,7 +74,17 @@ export const healthyInstancesGauge = new Gauge({
   registers: [metricsRegistry],
 });
 
-const UPSTREAM_OUTCOMES = ['ok', 'client_error', 'server_error', 'timeout', 'connection_error', 'breaker_open', 'cancelled'];
+const UPSTREAM_OUTCOMES = [
+  'ok',
+  'client_error',
+  'server_error',
+  'timeout',
+  'connection_error',
+  'breaker_open',
+  'cancelled',
+  'pool_exhausted',
+  'response_too_large',
+];
 
 /**
  * Drops the series of an upstream instance that left the passing list. Instances come and go

@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { breakerState } from '../metrics.js';
-import { AttemptFailure } from './errors.js';
+import type { InstanceEvidence } from './retry-policy.js';
 
 export interface BreakerOptions {
   /** Share of failed calls in the rolling window that opens the breaker. */
@@ -20,14 +20,19 @@ export const defaultBreakerOptions: BreakerOptions = {
   rollingWindowMs: 10_000,
 };
 
-type Attempt = () => Promise<unknown>;
+type Trial = () => Promise<void>;
+
+/** Thrown through opossum so it records a failure; never leaves this module. */
+const FAILING = new Error('instance failing');
+/** Thrown through opossum and filtered, so it records nothing against the instance; never leaves this module. */
+const NO_EVIDENCE = new Error('no evidence');
 
 /**
  * One opossum circuit breaker per upstream instance (Moleculer's per-endpoint model): a failing
  * instance is ejected locally, on this caller's own evidence, before Consul's check notices.
  */
 export class InstanceBreakers {
-  private readonly breakers = new Map<string, CircuitBreaker<[Attempt], unknown>>();
+  private readonly breakers = new Map<string, CircuitBreaker<[Trial], void>>();
 
   constructor(
     private readonly service: string,
@@ -35,17 +40,30 @@ export class InstanceBreakers {
     private readonly logger?: Logger,
   ) {}
 
-  /** Runs `attempt` through the instance's breaker; rejects at once while the breaker is open. */
-  async fire<T>(instanceId: string, attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` through the instance's breaker, which records the evidence it returns. False
+   * when the breaker is open: the attempt did not run. An error `attempt` throws is passed on.
+   */
+  async run(instanceId: string, attempt: () => Promise<InstanceEvidence>): Promise<boolean> {
     const breaker = this.breakerFor(instanceId);
     const trial = breaker.halfOpen;
     try {
-      return (await breaker.fire(attempt)) as T;
+      await breaker.fire(async () => {
+        const evidence = await attempt();
+        if (evidence === 'failing') throw FAILING;
+        if (evidence === 'none') throw NO_EVIDENCE;
+      });
+      return true;
     } catch (error) {
-      // opossum reports a filtered error (cancelled, or cut short by the deadline) as a success,
-      // which would close a half-open breaker although its trial call proved nothing: re-open it
-      // so the next trial decides.
-      if (trial && error instanceof AttemptFailure && !error.countsAgainstInstance && !breaker.opened) breaker.open();
+      if (error === FAILING) return true;
+      if (error === NO_EVIDENCE) {
+        // opossum reports a filtered error as a success, which closes a half-open breaker
+        // although its trial proved nothing (cancelled, cut short by the deadline): re-open it
+        // so the next trial decides.
+        if (trial && !breaker.opened) breaker.open();
+        return true;
+      }
+      if ((error as { code?: string } | undefined)?.code === 'EOPENBREAKER') return false;
       throw error;
     }
   }
@@ -77,10 +95,10 @@ export class InstanceBreakers {
     this.retain([]);
   }
 
-  private breakerFor(instanceId: string): CircuitBreaker<[Attempt], unknown> {
+  private breakerFor(instanceId: string): CircuitBreaker<[Trial], void> {
     let breaker = this.breakers.get(instanceId);
     if (breaker) return breaker;
-    breaker = new CircuitBreaker((attempt: Attempt) => attempt(), {
+    breaker = new CircuitBreaker((attempt: Trial) => attempt(), {
       // The client enforces its own per-attempt timeout and aborts the request; a second timer
       // here would only race it.
       timeout: false,
@@ -89,8 +107,8 @@ export class InstanceBreakers {
       resetTimeout: this.options.resetTimeoutMs,
       rollingCountTimeout: this.options.rollingWindowMs,
       rollingCountBuckets: 10,
-      // Cancelled calls and deadline-shortened attempts say nothing about the instance's health.
-      errorFilter: (error: unknown) => error instanceof AttemptFailure && !error.countsAgainstInstance,
+      // Attempts that say nothing about the instance's health (see InstanceEvidence).
+      errorFilter: (error: unknown) => error === NO_EVIDENCE,
       name: `${this.service}/${instanceId}`,
     });
     const labels = { service: this.service, instance: instanceId };

@@ -46,22 +46,48 @@ export class UpstreamTimeout extends UpstreamError {
   override readonly code = 'upstream_timeout';
 }
 
-/** Every attempt failed with a connection error or a 5xx: 502 upstream_unavailable. */
+/** Every attempt failed with a connection error or an answer the retry policy calls a failure: 502. */
 export class UpstreamUnavailable extends UpstreamError {
   override name = 'UpstreamUnavailable';
   override readonly status = 502;
   override readonly code = 'upstream_unavailable';
 }
 
-/** Thrown inside an attempt so the breaker counts it; never escapes the client as is. */
+/**
+ * This process had no free connection to the upstream in time: its own pool is saturated (too
+ * many calls in flight here), which says nothing about the upstream's health. 503 pool_exhausted.
+ */
+export class PoolExhausted extends UpstreamError {
+  override name = 'PoolExhausted';
+  override readonly status = 503;
+  override readonly code = 'pool_exhausted';
+}
+
+/** The upstream's answer was larger than the caller agreed to buffer (`maxResponseBytes`): 502. */
+export class ResponseTooLarge extends UpstreamError {
+  override name = 'ResponseTooLarge';
+  override readonly status = 502;
+  override readonly code = 'upstream_response_too_large';
+}
+
+export type AttemptFailureKind =
+  | 'timeout'
+  | 'connection_error'
+  | 'cancelled'
+  /** No free connection of this process's pool in time: local saturation. */
+  | 'pool_exhausted'
+  | 'response_too_large'
+  /** The instance answered with a status the retry policy treats as a failure (e.g. 503). */
+  | 'server_error';
+
+/** Why one attempt on one instance produced no usable answer; never escapes the client as is. */
 export class AttemptFailure extends Error {
   override name = 'AttemptFailure';
   constructor(
-    readonly kind: 'timeout' | 'connection_error' | 'server_error' | 'cancelled',
+    readonly kind: AttemptFailureKind,
     message: string,
     /** True when the request certainly never reached the instance (safe to retry anything). */
     readonly notDelivered: boolean,
-    readonly response?: { status: number; headers: Record<string, string | string[]>; body: Buffer },
     options?: { cause?: unknown; countsAgainstInstance?: boolean },
   ) {
     super(message, options);
@@ -70,8 +96,9 @@ export class AttemptFailure extends Error {
 
   /**
    * False when the failure says nothing about the instance: the caller cancelled, or the deadline
-   * cut the attempt, before the instance had half its normal attempt time. Such failures do not
-   * trip breakers; later ones do, since an instance that slow is evidence of trouble.
+   * cut the attempt, before the instance had half its normal attempt time; or the wait was for
+   * this process's own pool. Later timeouts and cancellations do count: an instance that slow is
+   * evidence of trouble. The retry policy reads this to decide what the breaker records.
    */
   readonly countsAgainstInstance: boolean;
 }

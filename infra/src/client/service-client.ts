@@ -1,35 +1,38 @@
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { Readable, type Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createBalancer, type Balancer, type BalancerName } from '../balancer/index.js';
+import { upstreamFallbacks } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
-import { forgetUpstreamInstance, noHealthyInstanceCalls, upstreamDuration, upstreamFallbacks, upstreamRequests, upstreamRetries } from '../metrics.js';
-import { sleep } from '../backoff.js';
-import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
 import type { Instancer } from '../sd/instancer.js';
-import { InstanceBreakers, defaultBreakerOptions, type BreakerOptions } from './breakers.js';
-import {
-  AttemptFailure,
-  NoHealthyInstance,
-  RequestCancelled,
-  UpstreamError,
-  UpstreamTimeout,
-  UpstreamUnavailable,
-} from './errors.js';
+import type { Consume, Exchange } from './attempt.js';
+import type { AttemptLimits } from './attempt-clock.js';
+import { defaultBreakerOptions, type BreakerOptions } from './breakers.js';
+import { ColdStart } from './cold-start.js';
+import { RequestCancelled, UpstreamError } from './errors.js';
+import { InstanceState } from './instance-state.js';
 import { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './retry-budget.js';
-import { Transport, type RawResponse } from './transport.js';
+import { callWithRetries, type CallSite } from './retry-loop.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { Transport, type HttpExchange, type RawResponse, type ResponseHeaders } from './transport.js';
+import { openUpgrade, type UpgradeExchange } from './upgrade-transport.js';
 
 export interface ServiceRequest {
   method?: string;
-  /** Path and query, starting with `/`. */
+  /** Path and query, starting with `/`. Logs and traces record the path alone. */
   path: string;
   headers?: Record<string, string>;
   body?: Buffer | string | Uint8Array;
   /** Defaults to true for GET, HEAD, OPTIONS, PUT and DELETE; set it for pure POSTs (e.g. hashing). */
   idempotent?: boolean;
+  /** One attempt on one instance, timed from when a connection carries it (not the wait for one). */
   attemptTimeoutMs?: number;
   deadlineMs?: number;
   /** Cancels the call (and any retry), e.g. when the caller's own client disconnected. */
   signal?: AbortSignal;
+  /** Judges each attempt's outcome for this call (e.g. per gateway route); default: the client's. */
+  retryPolicy?: RetryPolicy;
+  /** request()/get()/post() only: the largest body buffered; default: the client's. */
+  maxResponseBytes?: number;
 }
 
 export interface ServiceResponse extends RawResponse {
@@ -38,11 +41,35 @@ export interface ServiceResponse extends RawResponse {
   fromFallback: boolean;
 }
 
+/** An answer whose body is read as it arrives (see ServiceClient.stream). */
+export interface StreamingResponse {
+  status: number;
+  headers: ResponseHeaders;
+  /** The body, with back-pressure; it errors if the instance fails mid-body. */
+  body: Readable;
+  instance?: Instance;
+  fromFallback: boolean;
+}
+
+/** An upgrade request's outcome (see ServiceClient.upgrade). */
+export type UpgradeResponse = {
+  status: number;
+  headers: ResponseHeaders;
+  /** The answer's header lines as sent (name, value, ...), to relay a 101 verbatim. */
+  rawHeaders: string[];
+  instance: Instance;
+} & (
+  /** Switched: `socket` is the instance's end of the connection, `head` the first bytes already read from it. */
+  | { upgraded: true; socket: Duplex; head: Buffer }
+  /** The instance refused (e.g. 400, 404): its plain answer. */
+  | { upgraded: false; body: Readable }
+);
+
 export type Fallback = (error: UpstreamError, request: ServiceRequest) => ServiceResponse | Promise<ServiceResponse>;
 
 export interface ServiceClientOptions {
   balancer?: BalancerName | Balancer;
-  /** Timeout of one attempt on one instance. */
+  /** Timeout of one attempt on one instance, from when a connection carries it. */
   attemptTimeoutMs?: number;
   /** Overall time for the call, retries included. */
   deadlineMs?: number;
@@ -50,6 +77,17 @@ export interface ServiceClientOptions {
   maxAttempts?: number;
   retryBudget?: RetryBudgetOptions;
   breaker?: Partial<BreakerOptions>;
+  /** Judges each attempt's outcome (instance health, retry or not). Default: defaultRetryPolicy. */
+  retryPolicy?: RetryPolicy;
+  /** Connections kept per instance (default 64). */
+  connectionsPerInstance?: number;
+  /**
+   * How long a call waits for a connection to an instance, all of them being busy with this
+   * process's own calls; then 503 pool_exhausted (local saturation, never held against the instance).
+   */
+  poolTimeoutMs?: number;
+  /** The largest body request()/get()/post() buffer (default 8 MiB); past it, ResponseTooLarge (502). */
+  maxResponseBytes?: number;
   /** Answers instead of throwing when no instance could (the paper's "the server does it itself"). */
   fallback?: Fallback;
   /** On a cold start, how long the first call waits for the watcher's first answer. */
@@ -57,60 +95,63 @@ export interface ServiceClientOptions {
   logger?: Logger;
 }
 
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
+type Settings = Required<
+  Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'poolTimeoutMs' | 'maxResponseBytes' | 'retryPolicy'>
+>;
+
 /**
- * Calls a named service: watcher (passing instances) → minus open breakers and already-tried
- * instances → balancer → keep-alive HTTP attempt through the instance's breaker → retry on a
- * different instance within the retry budget → optional fallback.
+ * Calls a named service: instancer (passing instances) → minus open breakers and already-tried
+ * instances → balancer → HTTP attempt through the instance's breaker → the retry policy's
+ * verdict → another instance within the retry budget → optional fallback.
+ * Three ways to call: request() buffers the answer, stream() hands its body over as it arrives,
+ * upgrade() switches the connection (WebSocket).
  */
 export class ServiceClient {
-  private readonly balancer: Balancer;
-  private readonly breakers: InstanceBreakers;
-  private readonly budget: RetryBudget;
-  private readonly transport = new Transport();
-  private readonly outstanding = new Map<string, number>();
-  private discovery: Promise<unknown> | undefined;
-  private readonly unsubscribe: () => void;
-  private readonly settings: Required<Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'discoveryTimeoutMs'>>;
-  private readonly onChange = (instances: readonly Instance[]) => {
-    const passing = new Set(instances.map((i) => i.id));
-    this.breakers.retain(passing);
-    // Forget instances that left (ephemeral ports make every restart a new id), but not while a
-    // request to them is still in flight: it will record its outcome when it ends.
-    for (const [id, inFlight] of this.outstanding) {
-      if (passing.has(id) || inFlight > 0) continue;
-      this.outstanding.delete(id);
-      forgetUpstreamInstance(this.service, id);
-    }
-  };
+  private readonly site: CallSite;
+  private readonly state: InstanceState;
+  private readonly coldStart: ColdStart;
+  private readonly transport: Transport;
+  private readonly settings: Settings;
 
   constructor(
     readonly service: string,
-    private readonly watcher: Instancer,
+    private readonly instancer: Instancer,
     private readonly options: ServiceClientOptions = {},
   ) {
-    const loadOf = (id: string) => this.outstanding.get(id) ?? 0;
-    this.balancer =
-      typeof options.balancer === 'object' ? options.balancer : createBalancer(options.balancer ?? 'round-robin', loadOf);
-    this.breakers = new InstanceBreakers(service, { ...defaultBreakerOptions, ...options.breaker }, options.logger);
-    this.budget = new RetryBudget(options.retryBudget ?? defaultRetryBudget);
+    this.state = new InstanceState(service, instancer, { ...defaultBreakerOptions, ...options.breaker }, options.logger);
+    const balancer =
+      typeof options.balancer === 'object' ? options.balancer : createBalancer(options.balancer ?? 'round-robin', this.state.loadOf);
+    this.site = {
+      service,
+      instancer,
+      state: this.state,
+      balancer,
+      budget: new RetryBudget(options.retryBudget ?? defaultRetryBudget),
+      logger: options.logger,
+    };
+    this.coldStart = new ColdStart(instancer, options.discoveryTimeoutMs ?? 3_000);
+    this.transport = new Transport({ connectionsPerInstance: options.connectionsPerInstance ?? 64 });
     this.settings = {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
       deadlineMs: options.deadlineMs ?? 5_000,
       maxAttempts: options.maxAttempts ?? 3,
-      discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
+      poolTimeoutMs: options.poolTimeoutMs ?? 1_000,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      retryPolicy: options.retryPolicy ?? defaultRetryPolicy,
     };
-    this.unsubscribe = watcher.subscribe(this.onChange);
   }
 
-  /** Passing instances, as the shared watcher last saw them. */
+  /** Passing instances, as the shared instancer last saw them. */
   instances(): readonly Instance[] {
-    return this.watcher.instances();
+    return this.instancer.instances();
   }
 
   breakerState(instanceId: string) {
-    return this.breakers.state(instanceId);
+    return this.state.breakerState(instanceId);
   }
 
   get(path: string, init: Omit<ServiceRequest, 'path' | 'method'> = {}): Promise<ServiceResponse> {
@@ -121,168 +162,114 @@ export class ServiceClient {
     return this.request({ ...init, method: 'POST', path, body });
   }
 
+  /** Calls the service and reads the whole answer (at most `maxResponseBytes`). */
   async request(request: ServiceRequest): Promise<ServiceResponse> {
+    const maxBytes = request.maxResponseBytes ?? this.settings.maxResponseBytes;
+    const consume: Consume<HttpExchange, RawResponse> = async (exchange) => ({
+      status: exchange.status,
+      headers: exchange.headers,
+      body: await exchange.readAll(maxBytes),
+    });
     try {
-      return await this.attempts(request);
+      const { value, instance } = await this.call(request, this.sendHttp(request), consume);
+      return { ...value, instance, fromFallback: false };
     } catch (error) {
-      if (!(error instanceof UpstreamError) || error instanceof RequestCancelled || !this.options.fallback) throw error;
-      const answer = await this.options.fallback(error, request);
-      // Counted once the fallback answered: a fallback may decline by rethrowing.
-      upstreamFallbacks.inc({ service: this.service });
-      return { ...answer, fromFallback: true };
+      return this.fallback(error, request);
     }
+  }
+
+  /**
+   * Calls the service and hands the answer over once its headers arrived: the body streams with
+   * back-pressure and no size limit (the gateway relays it this way; server-sent events pass
+   * event by event). Retries happen only before the headers: after them, a failure errors the
+   * body. The attempt timeout and the deadline stop at the headers; `signal` still cancels.
+   */
+  async stream(request: ServiceRequest): Promise<StreamingResponse> {
+    const consume: Consume<HttpExchange, StreamingResponse> = async (exchange, endLater) => {
+      const end = endLater();
+      const body = exchange.detach();
+      body.once('close', () => end(body.errored ?? undefined));
+      return { status: exchange.status, headers: exchange.headers, body, fromFallback: false };
+    };
+    try {
+      const { value, instance } = await this.call(request, this.sendHttp(request), consume);
+      return { ...value, instance };
+    } catch (error) {
+      const answer = await this.fallback(error, request);
+      return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
+    }
+  }
+
+  /**
+   * Sends an upgrade request (GET with `connection: upgrade` and `upgrade: <protocol>` among
+   * `request.headers`) to one instance, retried elsewhere like any call until an instance
+   * answers. The switched connection counts as in flight to its instance until it closes.
+   */
+  async upgrade(request: Omit<ServiceRequest, 'body' | 'method' | 'maxResponseBytes'>): Promise<UpgradeResponse> {
+    const open = (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) =>
+      openUpgrade(instance, { ...limits, path: request.path, headers, signal: request.signal });
+    const consume: Consume<UpgradeExchange, Omit<UpgradeResponse, 'instance'>> = async (exchange, endLater) => {
+      const end = endLater();
+      const held = exchange.upgraded ? exchange.socket : exchange.body;
+      held.once('close', () => end());
+      if (exchange.upgraded) {
+        const { status, headers, rawHeaders, socket, head } = exchange;
+        return { upgraded: true, status, headers, rawHeaders, socket, head };
+      }
+      const { status, headers, rawHeaders, body } = exchange;
+      return { upgraded: false, status, headers, rawHeaders, body };
+    };
+    const { value, instance } = await this.call({ ...request, method: 'GET' }, open, consume);
+    return { ...value, instance } as UpgradeResponse;
   }
 
   async close(): Promise<void> {
-    this.unsubscribe();
-    this.breakers.shutdown();
+    this.state.close();
     await this.transport.close();
   }
 
-  private async attempts(request: ServiceRequest): Promise<ServiceResponse> {
-    const method = (request.method ?? 'GET').toUpperCase();
-    const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(method);
-    const deadline = Date.now() + (request.deadlineMs ?? this.settings.deadlineMs);
-    if (this.watcher.lastSyncAt === 0 && this.watcher.instances().length === 0) {
-      // Cold start: wait (once per client, shared by concurrent calls) for Consul's first answer,
-      // never more than half the deadline, so an unreachable Consul yields a prompt 503.
-      this.discovery ??= this.watcher.ready(this.settings.discoveryTimeoutMs);
-      const cancel = new AbortController();
-      const signal = request.signal ? AbortSignal.any([cancel.signal, request.signal]) : cancel.signal;
-      await Promise.race([this.discovery, sleep((deadline - Date.now()) / 2, signal)]);
-      cancel.abort();
-    }
-    this.budget.recordRequest();
-    const tried = new Set<string>();
-    let lastFailure: AttemptFailure | undefined;
-
-    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
-      if (request.signal?.aborted) throw new RequestCancelled(this.service, `the call to ${this.service} was cancelled`);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      const instance = this.choose(tried);
-      if (!instance) {
-        if (lastFailure) break;
-        noHealthyInstanceCalls.inc({ service: this.service });
-        throw new NoHealthyInstance(
-          this.service,
-          this.noInstanceReason(),
-          this.watcher.instances().length,
-          this.watcher.lastSyncAt > 0,
-        );
-      }
-      tried.add(instance.id);
-      try {
-        const attemptTimeoutMs = request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs;
-        const timeoutMs = Math.min(attemptTimeoutMs, remaining);
-        const evidenceAfterMs = attemptTimeoutMs / 2;
-        const raw = await this.breakers.fire(instance.id, () =>
-          this.send(instance, method, request, { timeoutMs, evidenceAfterMs }),
-        );
-        return { ...raw, instance, fromFallback: false };
-      } catch (error) {
-        if (!(error instanceof AttemptFailure)) {
-          // opossum rejects at once when the breaker opened between choose() and fire().
-          if (isBreakerOpen(error)) {
-            upstreamRequests.inc({ service: this.service, instance: instance.id, outcome: 'breaker_open' });
-            attempt -= 1;
-            continue;
-          }
-          throw error;
-        }
-        if (error.kind === 'cancelled') throw new RequestCancelled(this.service, error.message, { cause: error });
-        lastFailure = error;
-        const retryable = idempotent || error.notDelivered;
-        if (!retryable || attempt === this.settings.maxAttempts) break;
-        if (!this.budget.tryAcquire()) {
-          upstreamRetries.inc({ service: this.service, result: 'refused_by_budget' });
-          break;
-        }
-        upstreamRetries.inc({ service: this.service, result: 'retried' });
-        this.options.logger?.debug({ upstream: this.service, instance: instance.id, err: error.message }, 'retrying on another instance');
-      }
-    }
-    return this.giveUp(lastFailure, deadline);
-  }
-
-  private giveUp(lastFailure: AttemptFailure | undefined, deadline: number): ServiceResponse {
-    // An upstream's own 5xx answer is passed on as is: it carries the upstream's reason.
-    if (lastFailure?.response) return { ...lastFailure.response, fromFallback: false };
-    if (!lastFailure || lastFailure.kind === 'timeout' || Date.now() >= deadline) {
-      throw new UpstreamTimeout(this.service, lastFailure?.message ?? `${this.service} did not answer before the deadline`, {
-        cause: lastFailure,
-      });
-    }
-    throw new UpstreamUnavailable(this.service, `${this.service} unavailable: ${lastFailure.message}`, { cause: lastFailure });
-  }
-
-  private choose(tried: ReadonlySet<string>): Instance | undefined {
-    const passing = this.watcher.instances();
-    const untried = passing.filter((i) => !tried.has(i.id) && !this.breakers.isOpen(i.id));
-    return this.balancer.pick(untried);
-  }
-
-  private noInstanceReason(): string {
-    const passing = this.watcher.instances();
-    if (passing.length === 0 && this.watcher.lastSyncAt === 0) {
-      return `no instance of ${this.service} known yet: Consul has not answered this process`;
-    }
-    if (passing.length === 0) return `no passing instance of ${this.service} in Consul`;
-    return `every instance of ${this.service} is ejected by its circuit breaker (${passing.length} passing in Consul)`;
-  }
-
-  private async send(
-    instance: Instance,
-    method: string,
-    request: ServiceRequest,
-    limits: { timeoutMs: number; evidenceAfterMs: number },
-  ): Promise<RawResponse> {
-    const labels = { service: this.service, instance: instance.id };
-    const span = tracer().startSpan(
-      `${method} ${this.service}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'peer.service': this.service,
-          [ATTR_UPSTREAM_INSTANCE]: instance.id,
-          'server.address': instance.address,
-          'server.port': instance.port,
-          'http.request.method': method,
-          'url.path': request.path,
-        },
-      },
-      context.active(),
-    );
-    const headers: Record<string, string> = { ...request.headers };
-    injectTraceHeaders(headers, trace.setSpan(context.active(), span));
-    this.outstanding.set(instance.id, (this.outstanding.get(instance.id) ?? 0) + 1);
-    const stopTimer = upstreamDuration.startTimer(labels);
-    try {
-      const response = await this.transport.send(instance, {
-        method,
+  private sendHttp(request: ServiceRequest) {
+    return (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) =>
+      this.transport.open(instance, {
+        ...limits,
+        method: (request.method ?? 'GET').toUpperCase(),
         path: request.path,
         headers,
         body: request.body,
         signal: request.signal,
-        ...limits,
       });
-      span.setAttribute('http.response.status_code', response.status);
-      upstreamRequests.inc({ ...labels, outcome: response.status >= 400 ? 'client_error' : 'ok' });
-      return response;
-    } catch (error) {
-      const failure = error as AttemptFailure;
-      if (failure.response) span.setAttribute('http.response.status_code', failure.response.status);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-      upstreamRequests.inc({ ...labels, outcome: failure.kind ?? 'connection_error' });
-      throw error;
-    } finally {
-      stopTimer();
-      this.outstanding.set(instance.id, (this.outstanding.get(instance.id) ?? 1) - 1);
-      span.end();
-    }
   }
-}
 
-function isBreakerOpen(error: unknown): boolean {
-  return (error as { code?: string } | undefined)?.code === 'EOPENBREAKER';
+  private async call<E extends Exchange, T>(
+    request: ServiceRequest,
+    open: (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) => Promise<E>,
+    consume: Consume<E, T>,
+  ) {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const deadline = Date.now() + (request.deadlineMs ?? this.settings.deadlineMs);
+    await this.coldStart.wait(deadline, request.signal);
+    return callWithRetries(this.site, {
+      method,
+      path: request.path,
+      headers: request.headers ?? {},
+      idempotent: request.idempotent ?? IDEMPOTENT_METHODS.has(method),
+      policy: request.retryPolicy ?? this.settings.retryPolicy,
+      maxAttempts: this.settings.maxAttempts,
+      attemptTimeoutMs: request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs,
+      poolTimeoutMs: this.settings.poolTimeoutMs,
+      deadline,
+      signal: request.signal,
+      open,
+      consume,
+    });
+  }
+
+  /** The fallback's answer to a failed call, or the error when there is none (or it was a cancellation). */
+  private async fallback(error: unknown, request: ServiceRequest): Promise<ServiceResponse> {
+    if (!(error instanceof UpstreamError) || error instanceof RequestCancelled || !this.options.fallback) throw error;
+    const answer = await this.options.fallback(error, request);
+    // Counted once the fallback answered: a fallback may decline by rethrowing.
+    upstreamFallbacks.inc({ service: this.service });
+    return { ...answer, fromFallback: true };
+  }
 }

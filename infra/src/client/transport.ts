@@ -1,8 +1,13 @@
-import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Duplex, Readable } from 'node:stream';
+import { Agent, Dispatcher } from 'undici';
 import type { Instance } from '../sd/instance.js';
 import { instanceOrigin } from '../sd/instance.js';
+import { AttemptClock, type AttemptLimits } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
 
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/** A buffered answer: status, headers and the whole body. */
 export interface RawResponse {
   status: number;
   /**
@@ -13,103 +18,260 @@ export interface RawResponse {
   body: Buffer;
 }
 
-export type ResponseHeaders = Record<string, string | string[]>;
-
-export interface SendOptions {
+export interface SendOptions extends AttemptLimits {
   method: string;
   path: string;
   headers: Record<string, string>;
   body?: Buffer | string | Uint8Array;
-  timeoutMs: number;
-  /**
-   * A cancellation, or a timeout the deadline shortened, counts against the instance only once
-   * the attempt has run this long (half the normal attempt timeout): sooner, it proves nothing.
-   */
-  evidenceAfterMs: number;
   /** The caller's cancellation (e.g. its own client disconnected). */
   signal?: AbortSignal;
 }
 
+/** An instance's answer whose headers arrived; its body is still on the wire. */
+export interface HttpExchange {
+  status: number;
+  headers: ResponseHeaders;
+  body: Readable;
+  /** Reads the whole body within the attempt's time, failing past `maxBytes` (never buffering more). */
+  readAll(maxBytes: number): Promise<Buffer>;
+  /** Hands the body over to be streamed: the attempt's timers stop, the caller's cancellation still aborts. */
+  detach(): Readable;
+  /** Drops the answer (a retry follows); a short body is drained so its connection is reused. */
+  discard(): Promise<void>;
+  /** The AttemptFailure an error of this attempt stands for. */
+  classify(error: unknown): AttemptFailure;
+}
+
+export interface TransportOptions {
+  /** Connections kept per instance; past them, calls wait (at most `poolTimeoutMs`) for a free one. */
+  connectionsPerInstance: number;
+}
+
+/** How much of an unwanted body is read to keep its connection; beyond it the connection is closed. */
+const DISCARD_LIMIT_BYTES = 64 * 1024;
+
+/** A dispatch option of ours: called once the request is written to a connection. */
+interface DispatchWithNotice extends Dispatcher.DispatchOptions {
+  onDispatched?: () => void;
+}
+
+type Handler = Dispatcher.DispatchHandler;
+
 /**
- * Sends one HTTP attempt to one instance over a shared keep-alive pool (undici: see
- * BENCHMARKS.md for the comparison with axios on this hot path). Connection errors, timeouts and
- * 5xx become AttemptFailure, so the breaker counts them; any other status is a normal answer.
+ * undici calls a handler's onConnect when its request is written to a connection (after any
+ * wait in the pool's queue and any connect): the moment the attempt's own clock starts. This
+ * passes the request API's handler through, telling `notice` at that moment. (A plain forwarding
+ * object: undici's interceptor chain would wrap every handler twice on this hot path.)
+ */
+class NoticingHandler implements Handler {
+  constructor(
+    private readonly handler: Handler,
+    private readonly notice: () => void,
+  ) {}
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.notice();
+    this.handler.onConnect?.(abort);
+  }
+
+  onResponseStarted(): void {
+    this.handler.onResponseStarted?.();
+  }
+
+  onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    return this.handler.onHeaders?.(status, headers, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.handler.onData?.(chunk) ?? true;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    this.handler.onComplete?.(trailers);
+  }
+
+  onError(error: Error): void {
+    this.handler.onError?.(error);
+  }
+
+  onUpgrade(status: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
+    this.handler.onUpgrade?.(status, headers, socket);
+  }
+}
+
+/** The agent, with requests carrying `onDispatched` told when they reach a connection. */
+class NoticingDispatcher extends Dispatcher {
+  constructor(private readonly agent: Agent) {
+    super();
+  }
+
+  override dispatch(options: DispatchWithNotice, handler: Handler): boolean {
+    const notice = options.onDispatched;
+    return this.agent.dispatch(options, notice ? new NoticingHandler(handler, notice) : handler);
+  }
+
+  override close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  override destroy(): Promise<void> {
+    return this.agent.destroy();
+  }
+}
+
+/**
+ * Sends one HTTP attempt to one instance over a keep-alive pool per instance (undici: see
+ * BENCHMARKS.md for the comparison with axios on this hot path) and returns as soon as the
+ * answer's headers arrive. Statuses are not judged here: the retry policy does that.
  */
 export class Transport {
-  private readonly agent = new Agent({
-    keepAliveTimeout: 4_000,
-    // Below our servers' keep-alive timeout (6 s, server/service.ts; Node's default is 5 s), so
-    // we never reuse a socket the server is about to close.
-    keepAliveMaxTimeout: 4_500,
-    connections: 64,
-    connect: { timeout: 1_000 },
-  });
+  private readonly agent: Agent;
+  private readonly dispatcher: Dispatcher;
 
-  async send(instance: Instance, options: SendOptions): Promise<RawResponse> {
-    const started = performance.now();
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    let response;
+  constructor(private readonly options: TransportOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 4_000,
+      // Below our servers' keep-alive timeout (6 s, see the server's http settings; Node's default
+      // is 5 s), so we never reuse a socket the server is about to close.
+      keepAliveMaxTimeout: 4_500,
+      connections: options.connectionsPerInstance,
+      connect: { timeout: 1_000 },
+    });
+    this.dispatcher = new NoticingDispatcher(this.agent);
+  }
+
+  /** Sends the request; resolves with the answer once its headers arrive, or rejects with an AttemptFailure. */
+  async open(instance: Instance, options: SendOptions): Promise<HttpExchange> {
+    const origin = instanceOrigin(instance);
+    const clock = new AttemptClock(options, options.signal, () => this.poolIsSaturated(origin));
+    let response: Dispatcher.ResponseData;
     try {
-      response = await request(`${instanceOrigin(instance)}${options.path}`, {
-        method: options.method as 'GET',
+      const request: DispatchWithNotice & Dispatcher.RequestOptions = {
+        origin,
+        path: options.path,
+        method: options.method as Dispatcher.HttpMethod,
         headers: options.headers,
         body: options.body,
-        signal,
-        dispatcher: this.agent,
-      });
+        signal: clock.signal,
+        onDispatched: () => clock.connected(),
+      };
+      response = await untilAborted(this.dispatcher.request(request), clock.signal);
     } catch (error) {
-      throw classify(error, instance, options, timeout, performance.now() - started);
+      clock.release();
+      throw clock.classify(error, instance);
     }
-    let body: Buffer;
-    try {
-      body = Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      throw classify(error, instance, options, timeout, performance.now() - started);
-    }
-    const headers = flattenHeaders(response.headers);
-    if (response.statusCode >= 500) {
-      throw new AttemptFailure('server_error', `${instance.id} answered ${response.statusCode}`, false, {
-        status: response.statusCode,
-        headers,
-        body,
-      });
-    }
-    return { status: response.statusCode, headers, body };
+    return exchangeOf(response, instance, clock, options.method);
   }
 
   close(): Promise<void> {
     return this.agent.close();
   }
+
+  private poolIsSaturated(origin: string): boolean {
+    const pool = (this.agent.stats as Record<string, { connected: number } | undefined>)[origin];
+    return pool !== undefined && pool.connected >= this.options.connectionsPerInstance;
+  }
 }
 
-function classify(
-  error: unknown,
-  instance: Instance,
-  options: SendOptions,
-  timeout: AbortSignal,
-  elapsedMs: number,
-): AttemptFailure {
-  if (options.signal?.aborted) {
-    return new AttemptFailure('cancelled', `the caller cancelled the call to ${instance.id}`, false, undefined, {
-      cause: error,
-      countsAgainstInstance: elapsedMs >= options.evidenceAfterMs,
-    });
-  }
-  if (timeout.aborted) {
-    return new AttemptFailure('timeout', `${instance.id} did not answer within ${options.timeoutMs} ms`, false, undefined, {
-      cause: error,
-      countsAgainstInstance: options.timeoutMs >= options.evidenceAfterMs,
-    });
-  }
-  const code = (error as { code?: string } | undefined)?.code;
-  // Refused or never connected: the request certainly did not reach the instance.
-  const notDelivered =
-    code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || error instanceof undiciErrors.ConnectTimeoutError;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new AttemptFailure('connection_error', `${instance.id}: ${code ?? reason}`, notDelivered, undefined, {
-    cause: error,
+/**
+ * `pending`, or a rejection as soon as `signal` aborts. undici notices an aborted signal only
+ * when the request reaches a connection (nodejs/undici#386), so a request still queued in the pool
+ * would otherwise wait for a free connection before failing. Left behind, it is dropped unsent
+ * when its turn comes; should it have got an answer meanwhile, that answer is discarded.
+ */
+function untilAborted(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  const abandon = () => {
+    pending.then(
+      (late) => late.body.destroy(),
+      () => undefined,
+    );
+    return signal.reason as Error;
+  };
+  if (signal.aborted) return Promise.reject(abandon());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abandon());
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
   });
+}
+
+function exchangeOf(response: Dispatcher.ResponseData, instance: Instance, clock: AttemptClock, method: string): HttpExchange {
+  const body = response.body;
+  const classify = (error: unknown) => clock.classify(error, instance);
+  return {
+    status: response.statusCode,
+    headers: flattenHeaders(response.headers),
+    body,
+    classify,
+    async readAll(maxBytes) {
+      try {
+        // A HEAD, 204 or 304 answer states the length of a body it does not carry.
+        const bodyless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+        const declared = bodyless ? undefined : response.headers['content-length'];
+        return await readAtMost(body, maxBytes, declared, instance);
+      } catch (error) {
+        throw error instanceof AttemptFailure ? error : classify(error);
+      } finally {
+        clock.release();
+      }
+    },
+    detach() {
+      clock.stopTimers();
+      body.once('close', () => clock.release());
+      return body;
+    },
+    async discard() {
+      try {
+        await body.dump({ limit: DISCARD_LIMIT_BYTES });
+      } catch {
+        // A body that fails while being dropped changes nothing: a retry follows anyway.
+      } finally {
+        clock.release();
+      }
+    },
+  };
+}
+
+/** The whole body, or an AttemptFailure as soon as it is known to exceed `maxBytes`. */
+async function readAtMost(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  declaredLength: string | string[] | undefined,
+  instance: Instance,
+): Promise<Buffer> {
+  const tooLarge = (what: string) =>
+    new AttemptFailure('response_too_large', `${instance.id} answered ${what}, over the ${maxBytes}-byte limit`, false, {
+      countsAgainstInstance: false,
+    });
+  const declared = declaredLength === undefined ? NaN : Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
+  if (Number.isFinite(declared)) {
+    if (declared > maxBytes) {
+      body.destroy();
+      throw tooLarge(`${declared} bytes`);
+    }
+    // The usual case, and the fast one: undici holds the body to its declared length.
+    return Buffer.from(await body.arrayBuffer());
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of body) {
+    received += (chunk as Buffer).length;
+    if (received > maxBytes) {
+      body.destroy();
+      throw tooLarge(`more than ${received} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
 }
 
 /** Headers that may only be repeated, never joined into one line. */

@@ -1,8 +1,11 @@
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NoHealthyInstance, UpstreamTimeout, UpstreamUnavailable } from '../client/errors.js';
-import { toErrorResponse } from './error-handler.js';
+import { errorHandler, toErrorResponse } from './error-handler.js';
 import { HttpError, badRequest, notFound } from './http-error.js';
 
 /** Runs a real body parser over `body` and returns the error it raises. */
@@ -104,5 +107,41 @@ describe('toErrorResponse', () => {
       status: 500,
       body: { error: { code: 'internal_error', message: 'internal error' } },
     });
+  });
+});
+
+describe('errorHandler after the headers went out', () => {
+  /** GETs `/` from an app whose route sends part of a chunked body, then fails. */
+  function partialAnswer(): Promise<{ status: number; received: string; complete: boolean }> {
+    const app = express();
+    app.get('/', (_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first half, ');
+      setImmediate(() => next(new Error('failed mid-body')));
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const server = app.listen(0, '127.0.0.1');
+    return new Promise((resolve, reject) => {
+      server.once('listening', () => {
+        const { port } = server.address() as AddressInfo;
+        get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          let received = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+          // 'close' comes after a clean end and after a cut alike; `complete` tells them apart.
+          res.once('close', () => {
+            server.close();
+            resolve({ status: res.statusCode ?? 0, received, complete: res.complete });
+          });
+          res.once('error', () => undefined);
+        }).once('error', reject);
+      });
+    });
+  }
+
+  it('cuts the connection instead of ending the body cleanly, so the client sees a truncated transfer', async () => {
+    const answer = await partialAnswer();
+    expect(answer.status).toBe(200);
+    expect(answer.received).toBe('first half, ');
+    expect(answer.complete).toBe(false);
   });
 });

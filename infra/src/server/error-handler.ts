@@ -45,7 +45,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
     }
     if (res.headersSent) {
-      res.end();
+      // Part of the answer is out: ending it cleanly would let the client take a truncated body
+      // for a complete one. Cutting the connection makes the transfer visibly incomplete.
+      res.destroy();
       return;
     }
     res.status(status).json(body);

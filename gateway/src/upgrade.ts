@@ -1,0 +1,251 @@
+/**
+ * HTTP upgrades (WebSocket) through the gateway: an upgrade request on a GET route of the table
+ * goes to an instance chosen as for any call (balancer, breakers, retries before an answer), the
+ * instance's 101 is relayed verbatim, then bytes cross both ways until either side closes.
+ */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import { match, type MatchFunction } from 'path-to-regexp';
+import { Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
+import { clientResponseHeaders } from './headers.js';
+import { forwardedRequestHeaders, type ProxyOptions } from './proxy.js';
+import type { GatewayRoute } from './route-table.js';
+
+export interface UpgradeOptions extends Pick<ProxyOptions, 'clientFor' | 'gatewayId' | 'logger'> {
+  /** Whether the request comes through a proxy of ours (its forwarding headers are then kept). */
+  fromTrustedProxy?: (req: IncomingMessage) => boolean;
+}
+
+/** The handler for ServiceParts.upgrade, plus what shutdown needs: upgraded connections outlive server.close(). */
+export interface UpgradeRelay {
+  (req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Tunnels open now. */
+  readonly openTunnels: number;
+  /** Cuts every open tunnel. */
+  closeAll(): void;
+}
+
+/** After one side of a tunnel closed, how long the other may take to finish its half. */
+const CLOSE_GRACE_MS = 5_000;
+
+const openTunnelsGauge = new Gauge({
+  name: 'switchyard_gateway_open_tunnels',
+  help: 'Upgraded connections (WebSocket) the gateway relays right now',
+  registers: [metricsRegistry],
+});
+
+/** The two connections of one relayed upgrade. */
+interface Tunnel {
+  client: Duplex;
+  upstream: Duplex;
+}
+
+export function upgradeRelay(table: readonly GatewayRoute[], options: UpgradeOptions): UpgradeRelay {
+  const routes = table
+    .filter((route) => route.method === 'GET')
+    // Express's own matching rules (router defaults): case-insensitive, optional trailing slash.
+    .map((route) => ({ route, match: match(route.path, { decode: decodeURIComponent, sensitive: false, trailing: true }) }));
+  const tunnels = new Set<Tunnel>();
+
+  const relay = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // An error on a socket nobody listens to would take the process down.
+    socket.on('error', () => socket.destroy());
+    void relayUpgrade(req, socket, head, routes, options, tunnels).catch((error: unknown) => {
+      options.logger?.error({ err: error }, 'upgrade relay failed');
+      socket.destroy();
+    });
+  };
+  return Object.assign(relay, {
+    get openTunnels() {
+      return tunnels.size;
+    },
+    closeAll() {
+      for (const { client, upstream } of tunnels) {
+        client.destroy();
+        upstream.destroy();
+      }
+    },
+  });
+}
+
+interface MatchableRoute {
+  route: GatewayRoute;
+  match: MatchFunction<Partial<Record<string, string | string[]>>>;
+}
+
+async function relayUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  routes: readonly MatchableRoute[],
+  options: UpgradeOptions,
+  tunnels: Set<Tunnel>,
+): Promise<void> {
+  const target = req.url ?? '/';
+  const at = target.indexOf('?');
+  const path = at === -1 ? target : target.slice(0, at);
+  const query = at === -1 ? '' : target.slice(at);
+  const identity = { 'x-gateway': options.gatewayId() };
+  let found: { route: GatewayRoute; params: Record<string, string> } | undefined;
+  try {
+    found = findRoute(routes, path, req.method ?? 'GET');
+  } catch {
+    return answerError(socket, 400, { error: { code: 'invalid_request', message: 'malformed path' } }, identity);
+  }
+  if (!found) {
+    return answerError(socket, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${path}` } }, identity);
+  }
+  const { route, params } = found;
+  const client = options.clientFor(route.service);
+  const requestId = firstLine(req.headers['x-request-id']) ?? randomUUID();
+  let answer: UpgradeResponse;
+  try {
+    const upstreamPath = route.resolveUpstreamPath(params);
+    answer = await client.upgrade({
+      path: upstreamPath + query,
+      headers: {
+        ...forwardedRequestHeaders(req, requestId, options.fromTrustedProxy?.(req) ?? false),
+        // Hop-by-hop, so not forwarded as such: the gateway asks its own hop to switch too.
+        connection: 'upgrade',
+        upgrade: String(req.headers.upgrade ?? ''),
+      },
+      idempotent: route.idempotent,
+      retryPolicy: route.retryPolicy,
+      signal: abortWhenSocketCloses(socket),
+      ...route.timeouts,
+    });
+  } catch (error) {
+    if (error instanceof RequestCancelled) return void socket.destroy();
+    const { status, body } = toErrorResponse(error);
+    options.logger?.warn({ service: client.service, path, status, code: body.error.code, requestId }, 'upgrade not relayed');
+    return answerError(socket, status, body, identity);
+  }
+  if (socket.destroyed) {
+    discard(answer);
+    return;
+  }
+  if (!answer.upgraded) return relayRefusal(socket, answer, client, identity);
+
+  socket.write(statusLine(101) + headerLines(pairs(answer.rawHeaders), identity) + '\r\n');
+  if (answer.head.length > 0) socket.write(answer.head);
+  if (head.length > 0) answer.socket.write(head);
+  tunnel(socket, answer.socket, tunnels);
+}
+
+function findRoute(routes: readonly MatchableRoute[], path: string, method: string) {
+  if (method !== 'GET') return undefined;
+  for (const { route, match: matches } of routes) {
+    const result = matches(path);
+    if (!result) continue;
+    const params: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.params)) if (typeof value === 'string') params[name] = value;
+    return { route, params };
+  }
+  return undefined;
+}
+
+/** Bytes both ways with back-pressure; a side that ends or fails ends or cuts the other. */
+function tunnel(client: Duplex, upstream: Duplex, tunnels: Set<Tunnel>): void {
+  const entry = { client, upstream };
+  tunnels.add(entry);
+  openTunnelsGauge.inc();
+  let open = 2;
+  client.pipe(upstream);
+  upstream.pipe(client);
+  const cut = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  upstream.on('error', cut);
+  client.on('error', cut);
+  const finishOther = (other: Duplex) => () => {
+    open -= 1;
+    if (open === 0) {
+      tunnels.delete(entry);
+      openTunnelsGauge.dec();
+    }
+    if (other.destroyed) return;
+    // What the closed side sent is on its way; the other side finishes its half, or is cut.
+    other.end();
+    setTimeout(() => other.destroy(), CLOSE_GRACE_MS).unref();
+  };
+  client.once('close', finishOther(upstream));
+  upstream.once('close', finishOther(client));
+}
+
+/** The instance answered without switching (400, 401, 404...): its answer, then the connection closes. */
+function relayRefusal(
+  socket: Duplex,
+  answer: Extract<UpgradeResponse, { upgraded: false }>,
+  client: ServiceClient,
+  identity: Record<string, string>,
+): void {
+  const length = firstLine(answer.headers['content-length']);
+  const headers = {
+    ...clientResponseHeaders(answer.headers),
+    ...(length === undefined ? {} : { 'content-length': length }),
+    'x-served-by': firstLine(answer.headers['x-served-by']) ?? answer.instance.id ?? client.service,
+    ...identity,
+    // Without a length, the end of the body is the end of the connection (RFC 9112 §6.3).
+    connection: 'close',
+  };
+  socket.write(statusLine(answer.status) + headerLines(Object.entries(headers)) + '\r\n');
+  pipeToEnd(answer.body, socket);
+}
+
+function pipeToEnd(body: Readable, socket: Duplex): void {
+  body.pipe(socket);
+  // An upstream failing mid-body must not look like a complete answer.
+  body.once('error', () => socket.destroy());
+  socket.once('close', () => body.destroy());
+  socket.once('finish', () => socket.destroy());
+}
+
+function answerError(socket: Duplex, status: number, body: unknown, identity: Record<string, string>): void {
+  if (socket.destroyed) return;
+  const payload = Buffer.from(JSON.stringify(body));
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(payload.length),
+    ...identity,
+    connection: 'close',
+  };
+  socket.write(statusLine(status) + headerLines(Object.entries(headers)) + '\r\n');
+  socket.end(payload, () => socket.destroy());
+}
+
+/** Aborts when the client's connection closes while the handshake with the instance is under way. */
+function abortWhenSocketCloses(socket: Duplex): AbortSignal {
+  const controller = new AbortController();
+  socket.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+function discard(answer: UpgradeResponse): void {
+  if (answer.upgraded) answer.socket.destroy();
+  else answer.body.destroy();
+}
+
+function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+}
+
+function headerLines(headers: Iterable<[string, string | string[]]>, extra: Record<string, string> = {}): string {
+  let lines = '';
+  for (const [name, value] of [...headers, ...Object.entries(extra)]) {
+    for (const one of Array.isArray(value) ? value : [value]) lines += `${name}: ${one}\r\n`;
+  }
+  return lines;
+}
+
+/** [name, value, name, value...] as pairs. */
+function pairs(raw: readonly string[]): Array<[string, string]> {
+  const result: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) result.push([raw[i]!, raw[i + 1]!]);
+  return result;
+}
+
+function firstLine(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

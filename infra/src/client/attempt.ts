@@ -1,0 +1,202 @@
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { upstreamDuration, upstreamRequests } from '../metrics.js';
+import type { Instance } from '../sd/instance.js';
+import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
+import { AttemptFailure } from './errors.js';
+import type { InstanceState } from './instance-state.js';
+import type { InstanceEvidence, RetryPolicy } from './retry-policy.js';
+import type { ResponseHeaders } from './transport.js';
+
+/** An instance's answer as far as it arrived: enough for the retry policy to judge it. */
+export interface Exchange {
+  status: number;
+  headers: ResponseHeaders;
+  /** Drops the answer because another instance will be tried. */
+  discard(): Promise<void>;
+  /** The AttemptFailure an error met while consuming this answer stands for. */
+  classify(error: unknown): AttemptFailure;
+}
+
+export interface AttemptSpec {
+  service: string;
+  instance: Instance;
+  method: string;
+  /** Path and query as sent; traces get the path alone (a query may carry secrets). */
+  path: string;
+  headers: Record<string, string>;
+  /** 1 for the first attempt of the call. */
+  number: number;
+  idempotent: boolean;
+  policy: RetryPolicy;
+  state: InstanceState;
+  /**
+   * Takes one retry from the call's allowance (attempts left, retry budget, deadline, an untried
+   * instance). False: this attempt's outcome is the call's, even if the policy wanted another try.
+   */
+  claimRetry: () => boolean;
+}
+
+export type AttemptResult<T> =
+  /** The answer the caller gets (whatever its status). */
+  | { kind: 'answered'; value: T }
+  /** Another instance is to be tried; the retry is already claimed. */
+  | { kind: 'retry'; reason: AttemptFailure }
+  /** The call ends with this failure. */
+  | { kind: 'failed'; failure: AttemptFailure }
+  /** The instance's breaker opened before the attempt could start: nothing was sent. */
+  | { kind: 'breaker_open' };
+
+/** Sends the request (with the attempt's trace headers) and resolves once the answer's headers arrived. */
+export type Open<E extends Exchange> = (headers: Record<string, string>) => Promise<E>;
+
+/**
+ * Turns the final answer into the caller's value: reads its body, or hands the body (or the
+ * upgraded connection) over. The attempt's span and in-flight count end when this resolves,
+ * unless it calls `endLater`: then they end when the function `endLater` returned is called
+ * (when the caller's stream or connection closes).
+ */
+export type Consume<E extends Exchange, T> = (exchange: E, endLater: () => (error?: Error) => void) => Promise<T>;
+
+/**
+ * One attempt on one instance, through its breaker: the retry policy's verdict on the outcome
+ * decides what happens next and what evidence the breaker records. Nothing is sent (and no span
+ * recorded) when the breaker opened before the attempt could start.
+ */
+export async function runAttempt<E extends Exchange, T>(spec: AttemptSpec, open: Open<E>, consume: Consume<E, T>): Promise<AttemptResult<T>> {
+  let result: AttemptResult<T> = { kind: 'breaker_open' };
+  const ran = await spec.state.throughBreaker(spec.instance.id, async () => {
+    const record = new AttemptRecord(spec);
+    try {
+      const judged = await judgedAttempt(spec, record, open, consume);
+      result = judged.result;
+      return judged.evidence;
+    } finally {
+      record.finish();
+    }
+  });
+  if (!ran) upstreamRequests.inc({ service: spec.service, instance: spec.instance.id, outcome: 'breaker_open' });
+  return result;
+}
+
+async function judgedAttempt<E extends Exchange, T>(
+  spec: AttemptSpec,
+  record: AttemptRecord,
+  open: Open<E>,
+  consume: Consume<E, T>,
+): Promise<{ result: AttemptResult<T>; evidence: InstanceEvidence }> {
+  const report = { attempt: spec.number, method: spec.method, idempotent: spec.idempotent };
+  const failed = (failure: AttemptFailure) => {
+    record.failed(failure);
+    const verdict = spec.policy({ ...report, failure });
+    // A cancelled call has nobody left to answer: never retried, whatever the policy says.
+    const retry = failure.kind !== 'cancelled' && verdict.retry && spec.claimRetry();
+    const result: AttemptResult<T> = retry ? { kind: 'retry', reason: failure } : { kind: 'failed', failure };
+    return { result, evidence: verdict.evidence };
+  };
+
+  let exchange: E;
+  try {
+    exchange = await open(record.headers);
+  } catch (error) {
+    return failed(asAttemptFailure(error, spec.instance));
+  }
+  const { status } = exchange;
+  record.answered(status);
+  const verdict = spec.policy({ ...report, answer: { status, headers: exchange.headers } });
+  if (verdict.retry && spec.claimRetry()) {
+    await exchange.discard();
+    const reason = new AttemptFailure('server_error', `${spec.instance.id} answered ${status}`, false);
+    return { result: { kind: 'retry', reason }, evidence: verdict.evidence };
+  }
+  try {
+    const value = await consume(exchange, () => record.endLater());
+    return { result: { kind: 'answered', value }, evidence: verdict.evidence };
+  } catch (error) {
+    return failed(error instanceof AttemptFailure ? error : exchange.classify(error));
+  }
+}
+
+/** The traces and metrics of one attempt, and its place in the instance's in-flight count. */
+class AttemptRecord {
+  readonly headers: Record<string, string>;
+  private readonly span: Span;
+  private readonly labels: { service: string; instance: string };
+  private readonly stopTimer: () => void;
+  private readonly endCall: () => void;
+  private outcome: string | undefined;
+  private deferred = false;
+  private ended = false;
+
+  constructor(spec: AttemptSpec) {
+    const { service, instance, method } = spec;
+    this.labels = { service, instance: instance.id };
+    this.span = tracer().startSpan(
+      `${method} ${service}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'peer.service': service,
+          [ATTR_UPSTREAM_INSTANCE]: instance.id,
+          'server.address': instance.address,
+          'server.port': instance.port,
+          'http.request.method': method,
+          'url.path': pathWithoutQuery(spec.path),
+        },
+      },
+      context.active(),
+    );
+    this.headers = { ...spec.headers };
+    injectTraceHeaders(this.headers, trace.setSpan(context.active(), this.span));
+    this.endCall = spec.state.beginCall(instance.id);
+    this.stopTimer = upstreamDuration.startTimer(this.labels);
+  }
+
+  answered(status: number): void {
+    this.span.setAttribute('http.response.status_code', status);
+    this.outcome = statusOutcome(status);
+  }
+
+  failed(failure: AttemptFailure): void {
+    // Also when consuming failed after endLater: nobody holds the answer any more.
+    this.deferred = false;
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+    this.outcome = failure.kind;
+  }
+
+  /** The caller keeps the answer's body or connection: the span and in-flight count end with it. */
+  endLater(): (error?: Error) => void {
+    this.deferred = true;
+    return (error) => this.end(error);
+  }
+
+  /** The attempt's own part is over: counted, timed (to the answer, or its body when read whole). */
+  finish(): void {
+    this.stopTimer();
+    upstreamRequests.inc({ ...this.labels, outcome: this.outcome ?? 'connection_error' });
+    if (!this.deferred) this.end();
+  }
+
+  private end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (error) this.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    this.endCall();
+    this.span.end();
+  }
+}
+
+function statusOutcome(status: number): 'ok' | 'client_error' | 'server_error' {
+  if (status >= 500) return 'server_error';
+  return status >= 400 ? 'client_error' : 'ok';
+}
+
+function asAttemptFailure(error: unknown, instance: Instance): AttemptFailure {
+  if (error instanceof AttemptFailure) return error;
+  return new AttemptFailure('connection_error', `${instance.id}: ${(error as Error)?.message ?? String(error)}`, false, { cause: error });
+}
+
+/** The path of a request target without its query: what logs and traces may record. */
+export function pathWithoutQuery(target: string): string {
+  const at = target.indexOf('?');
+  return at === -1 ? target : target.slice(0, at);
+}

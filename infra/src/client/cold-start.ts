@@ -1,0 +1,28 @@
+import { sleep } from '../backoff.js';
+import type { Instancer } from '../sd/instancer.js';
+
+/**
+ * A client's first calls on a cold start: while the registry has never answered this process,
+ * they wait (once per client, shared by concurrent calls) for its first answer, never more than
+ * half the call's deadline, so an unreachable registry yields a prompt 503 rather than a hang.
+ */
+export class ColdStart {
+  private firstAnswer: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly instancer: Instancer,
+    private readonly discoveryTimeoutMs: number,
+  ) {}
+
+  async wait(deadline: number, signal?: AbortSignal): Promise<void> {
+    if (this.instancer.lastSyncAt !== 0 || this.instancer.instances().length > 0) return;
+    this.firstAnswer ??= this.instancer.ready(this.discoveryTimeoutMs);
+    const cancel = new AbortController();
+    const stop = signal ? AbortSignal.any([cancel.signal, signal]) : cancel.signal;
+    try {
+      await Promise.race([this.firstAnswer, sleep((deadline - Date.now()) / 2, stop)]);
+    } finally {
+      cancel.abort();
+    }
+  }
+}
