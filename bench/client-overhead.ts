@@ -7,7 +7,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import axios from 'axios';
 import { Agent, request } from 'undici';
-import { ServiceClient, Watcher, consulConnection, createConsulClient, instanceOrigin, loadConfig } from '@switchyard/infra';
+import { ServiceClient, loadConfig } from '@switchyard/infra';
+import { Watcher, consulConnection, createConsulClient, instanceOrigin } from '@switchyard/infra/discovery';
 import { startProcess, stopAllProcesses } from '../test/support/processes.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 

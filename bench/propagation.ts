@@ -5,7 +5,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registrar, Watcher, consulConnection, createConsulClient, loadConfig, type Instance } from '@switchyard/infra';
+import { loadConfig, type Instance } from '@switchyard/infra';
+import { Registrar, Watcher, consulConnection, createConsulClient } from '@switchyard/infra/discovery';
 import { fmt, machineLine, median, percentile, writeSection } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);

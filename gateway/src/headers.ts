@@ -3,6 +3,8 @@
  * §7.6.1), so they stop here in both directions; everything else is end-to-end and passes.
  */
 
+import { headerValue } from '@switchyard/infra';
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -54,12 +56,6 @@ const isForwardingFact = (name: string) => FORWARDING_FACTS.has(name) || name.st
 const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-request-id', 'x-gateway']);
 
 type IncomingHeaders = Record<string, string | string[] | undefined>;
-
-/**
- * Headers that may be repeated but never joined into one line: a cookie's Expires date has a
- * comma, so joined Set-Cookie lines could not be split again (RFC 6265 §3). They stay lists.
- */
-const LIST_ONLY = new Set(['set-cookie']);
 
 /** The end-to-end headers of `headers`, lower-cased, minus those `drop` names and anything `Connection` names. */
 function selectEndToEnd(headers: IncomingHeaders, drop: (name: string) => boolean): Array<[string, string | string[]]> {
@@ -139,8 +135,7 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders, client: Client
 export function clientResponseHeaders(upstream: IncomingHeaders): Record<string, string | string[]> {
   const kept: Record<string, string | string[]> = {};
   for (const [name, value] of selectEndToEnd(upstream, (name) => REPLACED_ON_RESPONSE.has(name))) {
-    if (LIST_ONLY.has(name)) kept[name] = Array.isArray(value) ? value : [value];
-    else kept[name] = joined(value);
+    kept[name] = headerValue(name, value);
   }
   return kept;
 }

@@ -5,7 +5,8 @@
  * healthy-instance gauge reports services that have no instance at all.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NoHealthyInstance, ServiceClient, Watcher, createConsulClient, metricsRegistry } from '@switchyard/infra';
+import { NoHealthyInstance, ServiceClient, metricsRegistry } from '@switchyard/infra';
+import { Watcher, createConsulClient } from '@switchyard/infra/discovery';
 import { CONSUL, healthOf } from '../../test/support/consul.js';
 import { stopAllProcesses } from '../../test/support/processes.js';
 import { uniqueName, waitFor } from '../../test/support/wait.js';

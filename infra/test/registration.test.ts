@@ -5,7 +5,7 @@
  */
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createConsulClient, Registrar } from '@switchyard/infra';
+import { createConsulClient, Registrar } from '@switchyard/infra/discovery';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONSUL, agentServiceIds, healthOf } from '../../test/support/consul.js';
 import { stopAllProcesses } from '../../test/support/processes.js';

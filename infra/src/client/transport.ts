@@ -4,6 +4,7 @@ import type { Instance } from '../sd/instance.js';
 import { instanceOrigin } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
+import { headerValue } from '../header-values.js';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -274,16 +275,12 @@ async function readAtMost(
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
 }
 
-/** Headers that may only be repeated, never joined into one line. */
-const LIST_ONLY_HEADERS = new Set(['set-cookie']);
-
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
   const flat: ResponseHeaders = {};
   for (const [rawName, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (LIST_ONLY_HEADERS.has(name)) flat[name] = Array.isArray(value) ? [...value] : [value];
-    else flat[name] = Array.isArray(value) ? value.join(', ') : value;
+    flat[name] = headerValue(name, value);
   }
   return flat;
 }

@@ -3,7 +3,8 @@
  * build in-process watchers and clients against the real Consul agent.
  */
 import { hostname } from 'node:os';
-import { createConsulClient, ServiceClient, Watcher, type ServiceClientOptions, type WatcherOptions } from '@switchyard/infra';
+import { ServiceClient, type ServiceClientOptions } from '@switchyard/infra';
+import { createConsulClient, Watcher, type WatcherOptions } from '@switchyard/infra/discovery';
 import { CONSUL } from '../../../test/support/consul.js';
 import { launch, type Running } from '../../../test/support/isolated-stack.js';
 import { uniqueName, waitFor } from '../../../test/support/wait.js';
