@@ -5,49 +5,11 @@
  * trace, links the client's, and its baggage never reaches the upstream. The upstream is the echo
  * fixture, which reports the headers it received.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../test/support/processes.js';
+import { OTLP, ensureJaeger, tag, traceById } from '../../test/support/jaeger.js';
 import { waitFor } from '../../test/support/wait.js';
 import { PrivateStack, get, json, type Running } from './upstreams.js';
-
-const JAEGER = 'http://127.0.0.1:16686';
-const OTLP = 'http://127.0.0.1:4318';
-const JAEGER_BIN = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchyard', 'bin', 'jaeger');
-
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  processID: string;
-  tags: Array<{ key: string; value: unknown }>;
-  references: Array<{ refType: string; traceID: string; spanID: string }>;
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
-}
-
-async function jaegerUp(): Promise<boolean> {
-  try {
-    return (await fetch(`${JAEGER}/api/services`, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function traceById(traceId: string): Promise<JaegerTrace | undefined> {
-  const response = await fetch(`${JAEGER}/api/traces/${traceId}`);
-  if (!response.ok) return undefined;
-  return ((await response.json()) as { data: JaegerTrace[] | null }).data?.[0];
-}
-
-const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
 
 /** The gateway's server span and the echo's server span of `traceId`, once Jaeger has both. */
 async function gatewayAndEcho(traceId: string, suffix: string) {
@@ -73,10 +35,7 @@ const traceIdOf = (traceparent: string | undefined) => traceparent?.split('-')[1
 let available = false;
 beforeAll(async () => {
   // Jaeger may still be building on a fresh machine: skip then, but start it when it is there.
-  if (!(await jaegerUp()) && existsSync(JAEGER_BIN)) {
-    await promisify(execFile)('bash', ['scripts/infra.sh', 'start', 'jaeger'], { cwd: REPO_ROOT });
-  }
-  available = await jaegerUp();
+  available = await ensureJaeger();
 }, 90_000);
 
 describe('trace context at the gateway edge (real Jaeger)', () => {

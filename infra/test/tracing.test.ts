@@ -3,57 +3,12 @@
  * of both services, the client span names the upstream instance it went to, and a caller's
  * `uber-trace-id` (the archived jaeger-client's header) is joined rather than replaced.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, stopAllProcesses } from '../../test/support/processes.js';
+import { OTLP, ensureJaeger, serviceOf, tag, traceById, tracesOf, type JaegerTrace } from '../../test/support/jaeger.js';
+import { stopAllProcesses } from '../../test/support/processes.js';
 import { uniqueName, waitFor } from '../../test/support/wait.js';
 import { startEcho, type EchoInstance } from './support/echo.js';
-
-const JAEGER = 'http://127.0.0.1:16686';
-const OTLP = 'http://127.0.0.1:4318';
-const JAEGER_BIN = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchyard', 'bin', 'jaeger');
-
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  processID: string;
-  tags: Array<{ key: string; value: unknown }>;
-  references: Array<{ refType: string; traceID: string; spanID: string }>;
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string; tags: Array<{ key: string; value: unknown }> }>;
-}
-
-async function jaegerUp(): Promise<boolean> {
-  try {
-    return (await fetch(`${JAEGER}/api/services`, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function tracesOf(service: string): Promise<JaegerTrace[]> {
-  const response = await fetch(`${JAEGER}/api/traces?service=${encodeURIComponent(service)}&limit=50&lookback=1h`);
-  if (!response.ok) return [];
-  return ((await response.json()) as { data: JaegerTrace[] | null }).data ?? [];
-}
-
-async function traceById(traceId: string): Promise<JaegerTrace | undefined> {
-  const response = await fetch(`${JAEGER}/api/traces/${traceId}`);
-  if (!response.ok) return undefined;
-  return ((await response.json()) as { data: JaegerTrace[] | null }).data?.[0];
-}
-
-const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
-const serviceOf = (trace: JaegerTrace, span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
 
 /** The trace when it holds a server span of each service and the relay's client span. */
 function complete(trace: JaegerTrace | undefined, relayName: string, echoName: string) {
@@ -68,10 +23,7 @@ function complete(trace: JaegerTrace | undefined, relayName: string, echoName: s
 let available = false;
 beforeAll(async () => {
   // Jaeger may still be building on a fresh machine: skip then, but start it when it is there.
-  if (!(await jaegerUp()) && existsSync(JAEGER_BIN)) {
-    await promisify(execFile)('bash', ['scripts/infra.sh', 'start', 'jaeger'], { cwd: REPO_ROOT });
-  }
-  available = await jaegerUp();
+  available = await ensureJaeger();
 }, 90_000);
 afterEach(stopAllProcesses);
 
