@@ -21,6 +21,7 @@ const REDACTED_PATHS = [
   'config.MYSQL_URL',
   'config.REDIS_URL',
   'config.JWT_SECRET',
+  'config.CONSUL_HTTP_TOKEN',
   // mysql2 errors carry the statement with its values interpolated.
   'err.sql',
 ];
