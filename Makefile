@@ -5,7 +5,8 @@
 #   make test       npm test: typecheck, then vitest (the integration globalSetup starts the infra)
 #   make infra-up   start MariaDB, Redis, Consul, Jaeger (whatever is not already running)
 #   make infra-down stop what infra-up started (anything already running is left alone)
-#   make dev        the whole stack as local processes (scripts/dev.sh)
+#   make migrate    create the database (MYSQL_URL) if missing, apply every service's pending migrations
+#   make dev        the whole stack as local processes, after make migrate (scripts/dev.sh)
 #   make instance SERVICE=<name>   one more instance of a service next to `make dev`
 #   make bench      npm run bench
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ MAKEFLAGS += --no-print-directory
 
 SERVICES := gateway auth social messenger rng hasher worker webui
 
-.PHONY: help setup tools test infra-up infra-down dev instance bench
+.PHONY: help setup tools test infra-up infra-down migrate dev instance bench
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -62,8 +63,14 @@ infra-down:
 	@echo "==> infra-down: bash scripts/infra.sh stop (only what infra.sh started)"
 	@bash scripts/infra.sh stop
 
+# Needs a reachable MySQL/MariaDB (make infra-up starts the local one).
+migrate:
+	@echo "==> migrate: node --import tsx scripts/migrate.ts (database: MYSQL_URL, default mysql://root@127.0.0.1:3306/switchyard)"
+	@PATH="$(CURDIR)/node_modules/.bin:$$PATH" node --import tsx scripts/migrate.ts
+
+# dev.sh runs the same migration step once MariaDB is up, before any service starts.
 dev:
-	@echo "==> dev: bash scripts/dev.sh"
+	@echo "==> dev: bash scripts/dev.sh (infrastructure, then make migrate's step, then the services)"
 	@bash scripts/dev.sh
 
 instance:

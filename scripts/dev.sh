@@ -5,9 +5,12 @@
 #
 # 1. scripts/infra.sh starts whatever of mariadb/redis/consul/jaeger is not already running
 #    (Jaeger is optional: without it, tracing is off and everything else runs).
-# 2. `concurrently` runs gateway (:8080), webui (:8000), worker, hasher and two rng instances
-#    (ephemeral ports, found through Consul), each line prefixed with the process name.
-# 3. Ctrl-C (SIGINT), SIGTERM or SIGHUP: every service gets exactly one SIGTERM, deregisters from
+# 2. scripts/migrate.ts (what `make migrate` runs) creates the database and applies every
+#    service's pending migrations; a failed migration stops here, before any service starts.
+# 3. `concurrently` runs gateway (:8080), webui (:8000), worker, hasher, two rng instances, and
+#    one auth and one social instance (ephemeral ports, found through Consul), each line
+#    prefixed with the process name. auth and social start only once their src/main.ts exists.
+# 4. Ctrl-C (SIGINT), SIGTERM or SIGHUP: every service gets exactly one SIGTERM, deregisters from
 #    Consul and drains; a second Ctrl-C makes them exit at once. Then scripts/infra.sh stops the
 #    components this run started, and only those.
 #
@@ -15,7 +18,10 @@
 # Environment: LOG_LEVEL (default info), ACCESS_LOG (default false here: the miner makes ~100
 # requests/s, which would bury the lifecycle lines — registrations, instance changes, breakers;
 # ACCESS_LOG=true shows a line per request; passed through
-# like any other service variable); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
+# like any other service variable); MYSQL_URL (default mysql://root@127.0.0.1:3306/switchyard);
+# AUTH_KEY_ENCRYPTION_KEY (base64 of 32 bytes; encrypts auth's signing keys at rest; default: a
+# fixed development-only key, so every auth instance of `make dev` and `make instance` shares
+# it — never use it anywhere else); SWITCHYARD_DEV_KEEP_INFRA=1 leaves the infrastructure
 # running on exit even if this run started it (the end-to-end test shares Consul with others).
 set -euo pipefail
 
@@ -51,6 +57,15 @@ done
 for entry in gateway/src/main.ts miner/src/{rng,hasher,worker,webui}/main.ts; do
   [[ -f $entry ]] || die "$entry is missing"
 done
+# The application services, while they are being written: each starts once its entry exists.
+APP_SERVICES=()
+for service in auth social; do
+  if [[ -f $service/src/main.ts ]]; then
+    APP_SERVICES+=("$service")
+  else
+    say "note: $service/src/main.ts does not exist yet; $service is not started"
+  fi
+done
 
 # ---------------------------------------------------------------- infrastructure
 # infra.sh remembers what *it* started, whichever run that was; this run stops only the
@@ -75,10 +90,17 @@ if ! bash scripts/infra.sh start jaeger; then
   JAEGER_UI="(tracing off)"
 fi
 
+# ---------------------------------------------------------------- migrations
+export MYSQL_URL=${MYSQL_URL:-mysql://root@127.0.0.1:3306/switchyard}
+say "applying migrations: node --import tsx scripts/migrate.ts (make migrate)"
+node --import tsx scripts/migrate.ts || { stop_our_infra; die "migrations failed (see the line above); fix the file it names and run 'make dev' again"; }
+
 # ---------------------------------------------------------------- services
 export CONSUL_HTTP_ADDR=$CONSUL_URL
 export OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_URL
 export REDIS_URL=redis://127.0.0.1:6379
+# Development only (base64 of the 32 ASCII bytes "switchyard-dev-key-encryption-32").
+export AUTH_KEY_ENCRYPTION_KEY=${AUTH_KEY_ENCRYPTION_KEY:-c3dpdGNoeWFyZC1kZXYta2V5LWVuY3J5cHRpb24tMzI=}
 export LOG_LEVEL=${LOG_LEVEL:-info}
 export ACCESS_LOG=${ACCESS_LOG:-false}
 
@@ -108,16 +130,27 @@ say "starting the services"
 # No --kill-others-on-fail: an instance that crashes or is `kill -9`ed is what discovery and the
 # circuit breakers are there to survive, so the rest keeps running (concurrently reports the exit).
 # No --restart-tries either: concurrently would also restart a service that failed while stopping.
+NAMES=(gateway webui worker hasher rng-1 rng-2)
+COLORS=(cyan magenta yellow blue green green)
+COMMANDS=(
+  "$(run "$GATEWAY_PORT" gateway/src/main.ts)"
+  "$(run "$WEBUI_PORT" miner/src/webui/main.ts)"
+  "$(run 0 miner/src/worker/main.ts)"
+  "$(run 0 miner/src/hasher/main.ts)"
+  "$(run 0 miner/src/rng/main.ts)"
+  "$(run 0 miner/src/rng/main.ts)"
+)
+for service in "${APP_SERVICES[@]}"; do
+  NAMES+=("$service")
+  case $service in auth) COLORS+=(red) ;; *) COLORS+=(white) ;; esac
+  COMMANDS+=("$(run 0 "$service/src/main.ts")")
+done
+join() { local IFS=,; echo "$*"; }
 setsid concurrently \
-  --names gateway,webui,worker,hasher,rng-1,rng-2 \
+  --names "$(join "${NAMES[@]}")" \
   --prefix '[{name}]' --pad-prefix \
-  --prefix-colors cyan,magenta,yellow,blue,green,green \
-  "$(run "$GATEWAY_PORT" gateway/src/main.ts)" \
-  "$(run "$WEBUI_PORT" miner/src/webui/main.ts)" \
-  "$(run 0 miner/src/worker/main.ts)" \
-  "$(run 0 miner/src/hasher/main.ts)" \
-  "$(run 0 miner/src/rng/main.ts)" \
-  "$(run 0 miner/src/rng/main.ts)" &
+  --prefix-colors "$(join "${COLORS[@]}")" \
+  "${COMMANDS[@]}" &
 SUPERVISOR=$!
 # A signal that arrived while concurrently was being launched found no pid to forward to.
 if ((SIGNALS_SEEN > 0)); then kill -TERM "$SUPERVISOR" 2>/dev/null || true; fi
@@ -125,13 +158,15 @@ if ((SIGNALS_SEEN > 0)); then kill -TERM "$SUPERVISOR" 2>/dev/null || true; fi
 
 cat <<EOF
 [dev] ------------------------------------------------------------------
+[dev] API docs     http://127.0.0.1:$GATEWAY_PORT/api/docs   (OpenAPI: /api/openapi.json)
 [dev] gateway      http://127.0.0.1:$GATEWAY_PORT/api/v1/rng/8   (curl -si: x-served-by rotates)
 [dev] miner stats  http://127.0.0.1:$GATEWAY_PORT/api/v1/miner/stats
 [dev] gateway admin http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics   (and /health/ready; loopback only)
 [dev] webui        http://127.0.0.1:$WEBUI_PORT/
 [dev] Consul UI    $CONSUL_URL/ui
 [dev] Jaeger UI    $JAEGER_UI
-[dev] one more instance: make instance SERVICE=rng   (or hasher, worker, webui, gateway)
+[dev] services     ${NAMES[*]}
+[dev] one more instance: make instance SERVICE=rng   (or auth, social, hasher, worker, webui, gateway)
 [dev] Ctrl-C stops everything
 [dev] ------------------------------------------------------------------
 EOF

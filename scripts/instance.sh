@@ -7,6 +7,8 @@
 #   bash scripts/instance.sh <service>      service: gateway auth social messenger rng hasher worker webui
 #
 # Environment: LOG_LEVEL, and anything a service reads (e.g. RNG_DELAY_MS) is passed through.
+# MYSQL_URL and AUTH_KEY_ENCRYPTION_KEY default to what `make dev` uses, so a new auth instance
+# decrypts the signing keys the first one stored (every auth instance must sign with the same keys).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,4 +48,6 @@ echo "instance: starting one more $service (ephemeral port; Ctrl-C removes it)"
 # exec: the service is this terminal's foreground process, so Ctrl-C reaches it exactly once.
 exec env PORT=0 ADMIN_PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
   REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" ACCESS_LOG="${ACCESS_LOG:-false}" \
+  MYSQL_URL="${MYSQL_URL:-mysql://root@127.0.0.1:3306/switchyard}" \
+  AUTH_KEY_ENCRYPTION_KEY="${AUTH_KEY_ENCRYPTION_KEY:-c3dpdGNoeWFyZC1kZXYta2V5LWVuY3J5cHRpb24tMzI=}" \
   node --import tsx "$entry"

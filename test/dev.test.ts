@@ -14,7 +14,7 @@ import { waitFor } from './support/wait.js';
 const GATEWAY_PORT = 8080;
 const GATEWAY_ADMIN_PORT = 8081;
 const WEBUI_PORT = 8000;
-const PROCESS_NAMES = ['gateway', 'webui', 'worker', 'hasher', 'rng-1', 'rng-2'] as const;
+const PROCESS_NAMES = ['gateway', 'webui', 'worker', 'hasher', 'rng-1', 'rng-2', 'auth', 'social'] as const;
 
 function listens(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -88,6 +88,11 @@ describe('make dev (scripts/dev.sh)', () => {
         { timeoutMs: 90_000, intervalMs: 200 },
       );
       const ourIds = PROCESS_NAMES.map((name) => ids[name]!);
+      // make migrate's step ran to completion before any service started.
+      const migrated = output.search(/\[migrate\] done in \d+ ms: \d+ applied/);
+      expect(migrated, tail()).toBeGreaterThan(-1);
+      expect(migrated).toBeLessThan(output.search(/listening on/));
+      expect(output).toContain('[dev] API docs     http://127.0.0.1:8080/api/docs');
       expect(ids.gateway).toMatch(/-8080$/);
       expect(ids.webui).toMatch(/-8000$/);
 
@@ -113,6 +118,8 @@ describe('make dev (scripts/dev.sh)', () => {
         ['worker', ['worker']],
         ['hasher', ['hasher']],
         ['rng', ['rng-1', 'rng-2']],
+        ['auth', ['auth']],
+        ['social', ['social']],
       ] as const) {
         const wanted = names.map((name) => ids[name]!);
         await waitFor(

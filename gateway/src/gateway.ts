@@ -1,20 +1,27 @@
-import { runService, type ServiceClient } from '@switchyard/infra';
-import { mountRoutes } from './proxy.js';
-import { upgradeRelay } from './upgrade.js';
+import { requireUser, runService, type ServiceClient } from '@switchyard/infra';
+import { corsPolicy, securityHeaders } from './browser-policy.js';
+import { gatewayConfigShape } from './config.js';
+import { mountDocs } from './docs/docs-page.js';
+import { openApiDocument } from './openapi.js';
+import { mountRoutes, type Middleware } from './proxy.js';
+import { limitMiddleware, perUserLimit, rateLimits } from './rate-limits.js';
 import type { GatewayRoute } from './route-table.js';
-import { trustedProxies, trustedProxiesSetting, type TrustedProxies } from './trusted-proxies.js';
+import { clientAddresses, trustedProxies, type TrustedProxies } from './trusted-proxies.js';
+import { upgradeRelay } from './upgrade.js';
 
 /**
  * Runs a gateway process serving `routes`: one ServiceClient per upstream service (infra appends
- * SERVICE_NAME_SUFFIX to each name, so a test's private stack calls its own instances), and the
- * generic proxy on every route. main.ts passes the product table; tests may pass a longer one.
+ * SERVICE_NAME_SUFFIX to each name, so a test's private stack calls its own instances), and in
+ * front of the generic proxy the edge's checks, in this order: security headers and CORS, the
+ * per-client rate limit, then per route the token check, the per-user limit and validation.
+ * main.ts passes the product table; tests may pass a longer one.
  */
 export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
   // Known once runService has parsed TRUSTED_PROXIES, which is before setup and so before any request.
   let fromTrustedProxy: TrustedProxies = () => false;
   return runService({
     name: 'gateway',
-    config: { TRUSTED_PROXIES: trustedProxiesSetting },
+    config: gatewayConfigShape,
     // The public edge continues a caller's trace (and baggage) only from a proxy of ours.
     trustTraceContext: (req) => fromTrustedProxy(req),
     defaultPort: 8080,
@@ -24,26 +31,59 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
     // integer's digits), so bodies stay raw here and proxy.ts reads them as bytes.
     parseJson: false,
     setup(ctx) {
-      fromTrustedProxy = trustedProxies(ctx.config.TRUSTED_PROXIES);
+      const { config } = ctx;
+      fromTrustedProxy = trustedProxies(config.TRUSTED_PROXIES);
       // One client per upstream, created now (infra allows it only in setup) so discovery is warm
-      // before the first request.
+      // before the first request; the token verifier (auth's JWKS, cached) is created now too.
       const clients = new Map<string, ServiceClient>();
       for (const service of new Set(routes.map((route) => route.service))) clients.set(service, ctx.client(service));
       const clientFor = (service: string) => clients.get(service)!;
-      const tunnels = upgradeRelay(routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger, fromTrustedProxy });
+      const verifier = ctx.tokenVerifier();
+      const limits = rateLimits({
+        redisUrl: config.REDIS_URL,
+        keyPrefix: `gateway${config.SERVICE_NAME_SUFFIX}`,
+        perClientPerMinute: config.RATE_LIMIT_PER_MINUTE,
+        perUserPerMinute: config.RATE_LIMIT_USER_PER_MINUTE,
+        clientAddress: clientAddresses(config.TRUSTED_PROXIES),
+        logger: ctx.logger,
+      });
+      // Built once: every request shares these middlewares and the serialised document.
+      const perClient = config.RATE_LIMIT_PER_MINUTE > 0 ? limitMiddleware((req) => limits.admitClient(req)) : undefined;
+      const userGuards: Middleware[] = [requireUser(verifier)];
+      if (config.RATE_LIMIT_USER_PER_MINUTE > 0) userGuards.push(perUserLimit(limits));
+      const cors = corsPolicy(config.CORS_ORIGINS);
+      const helmet = securityHeaders();
+      const document = openApiDocument(routes, { title: 'switchyard API', version: config.SERVICE_VERSION });
+      const tunnels = upgradeRelay(routes, {
+        clientFor,
+        gatewayId: ctx.serviceId,
+        logger: ctx.logger,
+        fromTrustedProxy,
+        guards: { admitClient: (req) => limits.admitClient(req), verifier, admitUser: (id) => limits.admitUser(id) },
+      });
       return {
         routes(router) {
-          // The proxy reads this verdict to keep or replace the forwarding headers (headers.ts).
+          // Every answer from behind this router, proxied or refused (404, 400, 401, 429, 503), names the gateway.
           router.use((req, res, next) => {
+            res.setHeader('x-gateway', ctx.serviceId());
+            // The proxy reads this verdict to keep or replace the forwarding headers (headers.ts).
             res.locals.fromTrustedProxy = fromTrustedProxy(req);
             next();
           });
-          mountRoutes(router, routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger });
+          router.use(helmet);
+          // Before the limit: a browser's preflight is answered whatever the allowance says.
+          if (cors) router.use(cors);
+          if (perClient) router.use(perClient);
+          mountDocs(router, document);
+          mountRoutes(router, routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger, userGuards });
         },
         upgrade: tunnels,
         // Upgraded connections are not requests: the drain does not wait for them, and they would
         // hold the process until the hard timeout. Clients reconnect through another gateway.
-        onShutdown: () => tunnels.closeAll(),
+        onShutdown: async () => {
+          tunnels.closeAll();
+          await limits.close();
+        },
       };
     },
   });

@@ -157,3 +157,30 @@ describe('clientResponseHeaders', () => {
     expect(clientResponseHeaders({ connection: 'set-cookie', 'set-cookie': ['a=1'] })).toEqual({});
   });
 });
+
+describe('identity claims a client sends', () => {
+  const claims = {
+    'x-user-id': 'admin',
+    'x-user': 'admin',
+    'x-userid': 'admin',
+    'x-authenticated-user': 'admin',
+    'x-authenticated-userid': 'admin',
+    'x-auth-user': 'admin',
+    'x-remote-user': 'admin',
+    'remote-user': 'admin',
+    'x-forwarded-user': 'admin',
+    'x-forwarded-email': 'admin@example.com',
+    'x-consumer-id': 'admin',
+    'x-jwt-claims': '{"sub":"admin"}',
+  };
+
+  it.each([false, true])('never reach an upstream, even through a trusted proxy (%s); Authorization does, unchanged', (fromTrustedProxy) => {
+    const headers = upstreamRequestHeaders(
+      { ...claims, authorization: 'Bearer a.b.c', 'x-username-hint': 'kept?', accept: 'application/json' },
+      { remoteAddress: '127.0.0.1', requestId: 'r', host: 'h', fromTrustedProxy },
+    );
+    for (const name of Object.keys(claims)) expect(headers, name).not.toHaveProperty(name);
+    expect(headers.authorization).toBe('Bearer a.b.c');
+    expect(headers.accept).toBe('application/json');
+  });
+});

@@ -41,8 +41,28 @@ const REPLACED_ON_REQUEST = new Set([
 /** Header families of trace formats, by prefix: Jaeger baggage (`uberctx-<key>`) and Zipkin's B3. */
 const REPLACED_ON_REQUEST_PREFIXES = ['uberctx-', 'x-b3-'];
 
+/**
+ * Headers by which proxies and auth gateways elsewhere tell an upstream who the caller is. Here
+ * the caller is proven only by the bearer token, which every service verifies itself; a client
+ * writing one of these must not reach a service that some day (or some library) reads it.
+ */
+const IDENTITY_CLAIMS = new Set([
+  'x-user',
+  'x-userid',
+  'remote-user',
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-groups',
+  'x-forwarded-preferred-username',
+  'x-forwarded-access-token',
+]);
+const IDENTITY_CLAIM_PREFIXES = ['x-user-', 'x-auth-', 'x-authenticated-', 'x-remote-', 'x-consumer-', 'x-jwt-', 'x-identity-'];
+
 const isReplacedOnRequest = (name: string) =>
-  REPLACED_ON_REQUEST.has(name) || REPLACED_ON_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix));
+  REPLACED_ON_REQUEST.has(name) ||
+  REPLACED_ON_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix)) ||
+  IDENTITY_CLAIMS.has(name) ||
+  IDENTITY_CLAIM_PREFIXES.some((prefix) => name.startsWith(prefix));
 
 /**
  * Headers that state facts about the client as some proxy saw them: its address, the host and

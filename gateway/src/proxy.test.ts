@@ -51,6 +51,8 @@ describe('the log line of a call the client abandoned', () => {
       service: 'search',
       params: z.object({}),
       upstreamPath: () => path`/search`,
+      auth: 'public',
+      docs: { summary: 'test route' },
       timeouts: { attemptTimeoutMs: 30_000, deadlineMs: 60_000 },
     });
     const app = express();

@@ -4,6 +4,7 @@ import {
   RequestCancelled,
   abortWhenClientLeaves,
   type Logger,
+  type NextFunction,
   type Request,
   type Response,
   type Router,
@@ -13,48 +14,55 @@ import {
 import { rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
+import { validateBody, validateQuery } from './validation.js';
+
+/** An express middleware, as the edge's guards are (token check, per-user limit). */
+export type Middleware = (req: Request, res: Response, next: NextFunction) => unknown;
 
 export interface ProxyOptions {
   /** The ServiceClient of an upstream service name (one per service, shared by its routes). */
   clientFor: (service: string) => ServiceClient;
   /** This gateway's Consul id, sent as `x-gateway` beside the upstream's `x-served-by`. */
   gatewayId: () => string;
-  /** Largest request body forwarded, any content type; past it the client gets 413. */
-  maxBodySize?: string;
+  /**
+   * What runs before the proxy on routes with auth 'user', in order: the token check (sets
+   * res.locals.user), then the per-user rate limit. Mounting a 'user' route without them throws:
+   * a route that needs a caller is never served unauthenticated by mistake.
+   */
+  userGuards?: readonly Middleware[];
   logger?: Logger;
 }
 
 /** Mounts every route of the table on `router`, each served by the one generic proxy handler. */
 export function mountRoutes(router: Router, table: readonly GatewayRoute[], options: ProxyOptions): void {
-  // Every answer from behind this router, proxied or not (404, 400, 503), names the gateway.
-  router.use((_req, res, next) => {
-    res.setHeader('x-gateway', options.gatewayId());
-    next();
-  });
   for (const route of table) {
-    const handler = proxyHandler(route, options.clientFor(route.service), options);
+    const handlers: Middleware[] = [];
+    if (route.auth === 'user') {
+      if (!options.userGuards?.length) throw new Error(`${route.method} ${route.path} needs a user, and no token check was given`);
+      handlers.push(...options.userGuards);
+    }
+    handlers.push(proxyHandler(route, options.clientFor(route.service), options));
     const method = route.method.toLowerCase() as Lowercase<GatewayRoute['method']>;
-    router[method](route.path, handler);
+    router[method](route.path, ...handlers);
   }
 }
 
 /**
- * Validates the route's parameters, calls one instance of the upstream through its ServiceClient
- * (round robin, breaker, retry, deadline), and relays the answer as it arrives: status, end-to-end
- * headers and body bytes with back-pressure (never buffered whole, so server-sent events pass
- * event by event), with `x-served-by` naming the instance that really answered. No instance, a
- * timeout or an unreachable upstream are thrown as UpstreamErrors, which the app's error handler
- * turns into 503/504/502 JSON naming the service. The request body crosses as the bytes received.
+ * Validates the route's parameters, query and body (400 before any upstream call), calls one
+ * instance of the upstream through its ServiceClient (round robin, breaker, retry, deadline), and
+ * relays the answer as it arrives: status, end-to-end headers and body bytes with back-pressure
+ * (never buffered whole, so server-sent events pass event by event), with `x-served-by` naming
+ * the instance that really answered. No instance, a timeout or an unreachable upstream are thrown
+ * as UpstreamErrors, which the app's error handler turns into 503/504/502 JSON naming the service.
+ * The query string and the body cross as the bytes received, whatever validation parsed.
  */
-export function proxyHandler(
-  route: GatewayRoute,
-  client: ServiceClient,
-  options: Pick<ProxyOptions, 'maxBodySize' | 'logger'> = {},
-) {
+export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: Pick<ProxyOptions, 'logger'> = {}) {
   return async (req: Request, res: Response): Promise<void> => {
     const upstreamPath = route.resolveUpstreamPath(req.params as Record<string, string>);
+    validateQuery(route, req);
     const clientGone = abortWhenClientLeaves(res);
-    const body = await rawRequestBody(req, res, options.maxBodySize ?? '1mb');
+    const body = await rawRequestBody(req, res, route.maxBodySize);
+    validateBody(route, req.headers, body);
     let answer: StreamingResponse;
     try {
       answer = await client.stream({

@@ -10,6 +10,8 @@ const userRoute = defineRoute({
   params: z.object({ id: z.string().max(200) }),
   upstreamPath: ({ id }) => path`/users/${id}/profile`,
   timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
+  auth: 'public',
+  docs: { summary: 'a profile' },
 });
 
 /** How the upstream request's URL is read on its way out: undici parses it with WHATWG URL. */
@@ -70,6 +72,34 @@ describe('path (upstream path tag)', () => {
       // @ts-expect-error an unencoded template string is not an UpstreamPath (tsc fails if this compiles)
       upstreamPath: ({ id }) => `/users/${id}`,
       timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
+      auth: 'public',
+      docs: { summary: 'a profile' },
     });
+  });
+});
+
+describe('per-route body limits', () => {
+  const route = (method: 'GET' | 'POST' | 'DELETE', extra: { body?: z.ZodType; maxBodySize?: string } = {}) =>
+    defineRoute({
+      method,
+      path: '/x',
+      service: 'x',
+      auth: 'public',
+      params: z.object({}),
+      upstreamPath: () => path`/x`,
+      timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
+      docs: { summary: 'x' },
+      ...extra,
+    });
+
+  it('keeps room for an upload on a POST forwarded as is, and little anywhere else', () => {
+    expect(route('POST').maxBodySize).toBe('1mb');
+    expect(route('POST', { body: z.object({ a: z.string() }) }).maxBodySize).toBe('16kb');
+    expect(route('GET').maxBodySize).toBe('16kb');
+    expect(route('DELETE').maxBodySize).toBe('16kb');
+  });
+
+  it('takes the limit a route declares', () => {
+    expect(route('POST', { body: z.object({}), maxBodySize: '2kb' }).maxBodySize).toBe('2kb');
   });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ConfigError, loadConfig } from '@switchyard/infra';
 import { describe, expect, it } from 'vitest';
-import { trustedProxies, trustedProxiesSetting } from './trusted-proxies.js';
+import { clientAddresses, trustedProxies, trustedProxiesSetting } from './trusted-proxies.js';
 
 const from = (remoteAddress: string | undefined) => ({ socket: { remoteAddress } }) as IncomingMessage;
 const gatewayConfig = (env: Record<string, string>) => loadConfig({ TRUSTED_PROXIES: trustedProxiesSetting }, env);
@@ -41,5 +41,26 @@ describe('TRUSTED_PROXIES', () => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(`TRUSTED_PROXIES: ${JSON.stringify(entry)} is not an IP address, a CIDR range or one of loopback`);
     expect(load).toThrow(/^invalid configuration: [^\n]*$/);
+  });
+});
+
+describe('the client address a request counts against (rate limits)', () => {
+  const request = (remoteAddress: string, forwardedFor?: string) =>
+    ({ socket: { remoteAddress }, connection: { remoteAddress }, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }) as unknown as IncomingMessage;
+
+  it('is the socket peer when nobody is trusted, whatever X-Forwarded-For claims', () => {
+    const addressOf = clientAddresses([]);
+    expect(addressOf(request('203.0.113.9', '10.0.0.1'))).toBe('203.0.113.9');
+    expect(addressOf(request('::ffff:203.0.113.9'))).toBe('203.0.113.9');
+  });
+
+  it('is the nearest untrusted address of the chain behind a trusted proxy, never what the client prepended', () => {
+    const addressOf = clientAddresses(['10.0.0.0/8']);
+    expect(addressOf(request('10.0.0.2', '203.0.113.9'))).toBe('203.0.113.9');
+    // The client wrote "1.2.3.4" itself; our proxy appended the address it saw.
+    expect(addressOf(request('10.0.0.2', '1.2.3.4, 203.0.113.9'))).toBe('203.0.113.9');
+    expect(addressOf(request('10.0.0.2', '1.2.3.4, 203.0.113.9, 10.0.0.3'))).toBe('203.0.113.9');
+    // An untrusted peer's header is ignored.
+    expect(addressOf(request('198.51.100.1', '203.0.113.9'))).toBe('198.51.100.1');
   });
 });

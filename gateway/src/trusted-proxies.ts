@@ -55,3 +55,20 @@ function compiles(entry: string): boolean {
     return false;
   }
 }
+
+/**
+ * The client's address for per-client limits: the socket peer, or, when the peer is a trusted
+ * proxy, the nearest address in X-Forwarded-For that is not one of ours (proxy-addr walks the
+ * chain from the right, so entries a client prepended itself are never reached). IPv4 peers of a
+ * dual-stack listener are given as plain IPv4.
+ */
+export function clientAddresses(entries: readonly string[]): (req: IncomingMessage) => string {
+  // Trusting nobody, the peer is the answer: no need to parse a header nobody may set.
+  if (entries.length === 0) return (req) => plainAddress(req.socket.remoteAddress ?? 'unknown');
+  const trusts = proxyAddr.compile([...entries]);
+  return (req) => plainAddress(proxyAddr(req, trusts));
+}
+
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}

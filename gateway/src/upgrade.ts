@@ -8,13 +8,27 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { match, type MatchFunction } from 'path-to-regexp';
 import { Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
+import { authenticate, challengeFor, type AccessTokenVerifier } from './access-token.js';
 import { clientResponseHeaders } from './headers.js';
 import { forwardedRequestHeaders, type ProxyOptions } from './proxy.js';
+import { RateLimited } from './rate-limits.js';
 import type { GatewayRoute } from './route-table.js';
 
 export interface UpgradeOptions extends Pick<ProxyOptions, 'clientFor' | 'gatewayId' | 'logger'> {
   /** Whether the request comes through a proxy of ours (its forwarding headers are then kept). */
   fromTrustedProxy?: (req: IncomingMessage) => boolean;
+  /**
+   * The same checks as the HTTP routes get, run before any upstream call: the per-client limit on
+   * every upgrade request, and on routes with auth 'user' the token check, then the per-user
+   * limit. A table with a 'user' GET route and no token check is refused when the relay is built.
+   */
+  guards?: UpgradeGuards;
+}
+
+export interface UpgradeGuards {
+  admitClient?: (req: IncomingMessage) => Promise<void>;
+  verifier?: AccessTokenVerifier;
+  admitUser?: (userId: string) => Promise<void>;
 }
 
 /** The handler for ServiceParts.upgrade, plus what shutdown needs: upgraded connections outlive server.close(). */
@@ -42,6 +56,8 @@ interface Tunnel {
 }
 
 export function upgradeRelay(table: readonly GatewayRoute[], options: UpgradeOptions): UpgradeRelay {
+  const needsUser = table.find((route) => route.method === 'GET' && route.auth === 'user');
+  if (needsUser && !options.guards?.verifier) throw new Error(`${needsUser.path} needs a user, and the upgrade relay was given no token check`);
   const routes = table
     .filter((route) => route.method === 'GET')
     // Express's own matching rules (router defaults): case-insensitive, optional trailing slash.
@@ -87,6 +103,11 @@ async function relayUpgrade(
   const path = at === -1 ? target : target.slice(0, at);
   const query = at === -1 ? '' : target.slice(at);
   const identity = { 'x-gateway': options.gatewayId() };
+  try {
+    await options.guards?.admitClient?.(req);
+  } catch (error) {
+    return refuse(socket, error, identity, options);
+  }
   let found: { route: GatewayRoute; params: Record<string, string> } | undefined;
   try {
     found = findRoute(routes, path, req.method ?? 'GET');
@@ -97,6 +118,14 @@ async function relayUpgrade(
     return answerError(socket, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${path}` } }, identity);
   }
   const { route, params } = found;
+  if (route.auth === 'user') {
+    try {
+      const user = await authenticate(options.guards!.verifier!, req.headers.authorization);
+      await options.guards?.admitUser?.(user.id);
+    } catch (error) {
+      return refuse(socket, error, identity, options);
+    }
+  }
   const client = options.clientFor(route.service);
   const requestId = firstLine(req.headers['x-request-id']) ?? randomUUID();
   let answer: UpgradeResponse;
@@ -200,6 +229,22 @@ function pipeToEnd(body: Readable, socket: Duplex): void {
   body.once('error', () => socket.destroy());
   socket.once('close', () => body.destroy());
   socket.once('finish', () => socket.destroy());
+}
+
+/**
+ * The answer to an upgrade refused at the edge (401, 429; anything unexpected as the error handler
+ * would word it), with the headers the HTTP routes send beside the same refusals.
+ */
+function refuse(socket: Duplex, error: unknown, identity: Record<string, string>, options: UpgradeOptions): void {
+  const { status, body } = toErrorResponse(error);
+  // A 503 (auth's keys out of reach) is an operational state worth a line, not a crash report.
+  if (status >= 500) options.logger?.warn({ code: body.error.code, err: (error as Error).message }, 'upgrade refused at the edge');
+  const challenge = challengeFor(error);
+  const extra: Record<string, string> = {
+    ...(challenge && { 'www-authenticate': challenge }),
+    ...(error instanceof RateLimited && { 'retry-after': String(error.retryAfterSeconds) }),
+  };
+  answerError(socket, status, body, { ...identity, ...extra });
 }
 
 function answerError(socket: Duplex, status: number, body: unknown, identity: Record<string, string>): void {

@@ -4,10 +4,10 @@
  * or abrupt) reaches the other. Refusals and unknown paths get plain HTTP answers. Real gateway,
  * real echo instances with a WebSocket server, real Consul; the client is Node's own WebSocket.
  */
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/wait.js';
 import { PrivateStack, get, json, metric, type Running } from './upstreams.js';
+import { upgradeRequest } from './upgrade-request.js';
 
 interface Closed {
   code: number;
@@ -46,29 +46,6 @@ class TestSocket {
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
-}
-
-/** An upgrade request by hand, to see a refusal's plain HTTP answer (a WebSocket only reports "error"). */
-function upgradeRequest(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      headers: { connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.once('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error(`${path} was upgraded`));
-    });
-    req.once('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
 }
 
 describe('gateway WebSocket relay (real Consul)', () => {
@@ -123,7 +100,7 @@ describe('gateway WebSocket relay (real Consul)', () => {
   });
 
   it("relays an instance's refusal to upgrade, and answers 404 for a path that is no route", async () => {
-    expect(await upgradeRequest(gateway.port, '/test/not-a-socket')).toEqual({ status: 400, body: 'not a socket!' });
+    expect(await upgradeRequest(gateway.port, '/test/not-a-socket')).toMatchObject({ status: 400, body: 'not a socket!' });
     const unknown = await upgradeRequest(gateway.port, '/test/nowhere');
     expect(unknown.status).toBe(404);
     expect(JSON.parse(unknown.body).error.code).toBe('not_found');

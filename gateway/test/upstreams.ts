@@ -12,6 +12,9 @@ const ENTRY = {
   /** The real gateway with extra test-only routes to `echo`. */
   'gateway-with-echo': 'gateway/test/fixtures/gateway-with-echo.ts',
   echo: 'gateway/test/fixtures/echo-upstream.ts',
+  /** Plays auth (a JWKS the test signs for) or social: records and echoes what arrives (STAND_IN_NAME). */
+  'stand-in': 'gateway/test/fixtures/stand-in-service.ts',
+  auth: 'auth/src/main.ts',
   rng: 'miner/src/rng/main.ts',
   webui: 'miner/src/webui/main.ts',
 } as const;

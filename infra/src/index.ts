@@ -38,6 +38,27 @@ export { toErrorResponse } from './server/error-handler.js';
 export { abortWhenClientLeaves } from './server/client-gone.js';
 export { headerValue } from './header-values.js';
 export { createRedis } from './stores.js';
+export {
+  ACCESS_TOKEN_ALGORITHM,
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  TokenVerifier,
+  bearerChallenge,
+  bearerToken,
+  currentUser,
+  requireUser,
+  type AuthenticatedUser,
+  type JwksSource,
+  type TokenVerifierOptions,
+} from './auth/index.js';
+export {
+  ensureDatabase,
+  runMigrations,
+  MigrationFailed,
+  type MigrationLogger,
+  type MigrationsResult,
+  type RunMigrationsOptions,
+} from './migrations/index.js';
 export { withSpan } from './tracing.js';
 export { metricsRegistry } from './metrics.js';
 // Services register their own instruments in the shared registry with these.

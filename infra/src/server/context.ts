@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from 'mysql2/promise';
 import { z } from 'zod';
+import { TokenVerifier } from '../auth/token-verifier.js';
+import { jwksThroughDiscovery } from '../auth/jwks-client.js';
 import { ServiceClient, type ServiceClientOptions } from '../client/service-client.js';
 import type { BaseConfig } from '../config.js';
 import type { ConsulClient } from '../consul/client.js';
@@ -44,6 +46,13 @@ export interface ServiceContext<C> {
   redis(): Redis;
   /** The process's MySQL pool (MYSQL_URL), traced, probed by /health/ready, closed on exit. */
   mysql(): Pool;
+  /**
+   * The process's access-token verifier, for `requireUser(verifier)`: auth's public keys fetched
+   * through discovery (`GET /.well-known/jwks.json` on any passing `auth` instance), cached and
+   * refetched on an unknown key id. Call it in setup (it creates a client of `auth`); later calls
+   * return the same verifier. The auth service verifies against its own key store instead.
+   */
+  tokenVerifier(): TokenVerifier;
   /** This instance's Consul service id (known once the server listens). */
   serviceId(): string;
   /**
@@ -87,6 +96,7 @@ export function createServiceContext<C>(options: {
   let settingUp = true;
   let redis: Redis | undefined;
   let mysql: Pool | undefined;
+  let tokenVerifier: TokenVerifier | undefined;
 
   const ctx: ServiceContext<C> = {
     config,
@@ -119,6 +129,12 @@ export function createServiceContext<C>(options: {
         mysql = pool;
       }
       return mysql;
+    },
+    tokenVerifier() {
+      tokenVerifier ??= new TokenVerifier(jwksThroughDiscovery(ctx.client('auth')), {
+        onFetchError: (err) => logger.warn({ err: (err as Error).message ?? String(err) }, 'cannot fetch the auth signing keys (JWKS)'),
+      });
+      return tokenVerifier;
     },
     serviceId: () => serviceId,
     shuttingDown: shutdown.signal,

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { UpstreamError } from '../client/errors.js';
+import { unavailableDependency } from './dependency-errors.js';
 import { HttpError } from './http-error.js';
 
 interface ErrorBody {
@@ -32,6 +33,10 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const code = bodyParserType === 'encoding.unsupported' ? 'unsupported_encoding' : 'bad_request';
     return { status, body: { error: { code, message: (error as Error).message } } };
   }
+  const dependency = unavailableDependency(error);
+  if (dependency) {
+    return { status: 503, body: { error: { code: 'dependency_unavailable', message: `${dependency} unavailable` } } };
+  }
   return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
 }
 
@@ -41,6 +46,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof UpstreamError) {
       // Expected operational answers (503/504/502 with a reason): no stack trace, one line.
       logger.warn({ upstream: error.service, code: error.code, method: req.method, path: req.path, status }, body.error.message);
+    } else if (body.error.code === 'dependency_unavailable') {
+      // A store outage: one line per request with the driver's reason, not a stack trace each.
+      logger.warn({ err: (error as Error).message, method: req.method, path: req.path, status }, body.error.message);
     } else if (status >= 500) {
       logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayRoutes } from './routes.js';
+import { gatewayRoutes } from './index.js';
 
 const route = (path: string) => {
   const found = gatewayRoutes.find((r) => r.path === path);

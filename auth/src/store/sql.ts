@@ -1,0 +1,51 @@
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+
+/** A pool or one of its connections (inside a transaction or holding a lock). */
+export type Db = Pool | PoolConnection;
+
+/**
+ * Rows of a SELECT. `dateStrings`: DATETIME and DATE come back as the text stored, never through
+ * the process's local time zone; every time here is written and read as UTC (toSqlTime /
+ * fromSqlTime), so the server's and the client's time zones never matter.
+ */
+export async function selectRows<T>(db: Db, sql: string, values: unknown[] = []): Promise<T[]> {
+  const [rows] = await db.query<RowDataPacket[]>({ sql, values, dateStrings: true });
+  return rows as T[];
+}
+
+export async function execute(db: Db, sql: string, values: unknown[] = []): Promise<ResultSetHeader> {
+  const [result] = await db.query<ResultSetHeader>({ sql, values });
+  return result;
+}
+
+/** Epoch ms → 'YYYY-MM-DD HH:MM:SS.mmm' (UTC) for a DATETIME(3) column. */
+export const toSqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+
+/** A DATETIME(3) read with dateStrings → epoch ms (it holds UTC, see toSqlTime). */
+export const fromSqlTime = (text: string): number => Date.parse(`${text.replace(' ', 'T')}Z`);
+
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'ER_DUP_ENTRY';
+}
+
+/** Runs `work` in a transaction on one connection: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  let reusable = true;
+  try {
+    await connection.beginTransaction();
+    const result = await work(connection);
+    await connection.commit();
+    return result;
+  } catch (error) {
+    // A connection whose rollback failed may still hold the transaction: never lend it again.
+    await connection.rollback().catch(() => (reusable = false));
+    throw error;
+  } finally {
+    if (reusable) connection.release();
+    else connection.destroy();
+  }
+}
+
+/** `value` as a LIKE prefix pattern: its own % and _ match literally (escape character '!'). */
+export const likePrefix = (value: string): string => `${value.replace(/[!%_]/g, '!$&')}%`;

@@ -1,0 +1,1 @@
+export { ensureDatabase, runMigrations, MigrationFailed, type MigrationLogger, type MigrationsResult, type RunMigrationsOptions } from './runner.js';
