@@ -253,6 +253,8 @@ describe('TokenVerifier', () => {
     await verifier.verify(await token(current));
     state.fail = true;
     expect(await verifier.verify(await token(current))).toMatchObject({ id: 'user-1' });
+    // The refresh runs in the background: wait (bounded) until it was attempted.
+    for (let waited = 0; state.calls < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(state.calls).toBeGreaterThanOrEqual(2);
   });
 });
