@@ -252,6 +252,9 @@ describe('TokenVerifier', () => {
     const { verifier, state } = make({ maxAgeMs: 0, retryAfterFailureMs: 0 });
     await verifier.verify(await token(current));
     state.fail = true;
+    // The set counts as old once a millisecond has passed (maxAgeMs 0): both calls may otherwise share one.
+    const loadedAt = Date.now();
+    while (Date.now() <= loadedAt) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(await verifier.verify(await token(current))).toMatchObject({ id: 'user-1' });
     // The refresh runs in the background: wait (bounded) until it was attempted.
     for (let waited = 0; state.calls < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
