@@ -1,4 +1,5 @@
 import { z } from '@switchyard/infra';
+import { listSetting } from './list-setting.js';
 import { trustedProxiesSetting } from './trusted-proxies.js';
 
 /** A per-minute allowance; 0 turns that limit off (benchmarks measuring the hop, a trusted caller). */
@@ -10,20 +11,7 @@ const perMinute = (fallback: number) => z.coerce.number().int().min(0).max(1_000
  * only same-origin pages (the docs) and non-browser clients use the API. An entry that is not a
  * bare origin (a path, a trailing slash, a wildcard) is a config error naming it.
  */
-export const corsOriginsSetting = z
-  .string()
-  .default('')
-  .transform((raw, ctx) => {
-    const entries = raw
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean);
-    for (const entry of entries) {
-      if (isBareOrigin(entry)) continue;
-      ctx.issues.push({ code: 'custom', input: raw, message: `${JSON.stringify(entry)} is not an origin like https://app.example.com` });
-    }
-    return entries;
-  });
+export const corsOriginsSetting = listSetting(isBareOrigin, 'an origin like https://app.example.com');
 
 /** The gateway's own variables, beside the platform's (PORT, CONSUL_HTTP_ADDR, REDIS_URL...). */
 export const gatewayConfigShape = {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { z } from '@switchyard/infra';
+import { listSetting } from './list-setting.js';
 import proxyAddr from 'proxy-addr';
 
 /**
@@ -16,24 +16,7 @@ const KNOWN_NAMES = 'loopback, linklocal, uniquelocal';
  * names proxy-addr knows (loopback, linklocal, uniquelocal). Empty, the default, trusts nobody.
  * A malformed entry is a config error naming it, so a typo never silently trusts nobody (or more).
  */
-export const trustedProxiesSetting = z
-  .string()
-  .default('')
-  .transform((raw, ctx) => {
-    const entries = raw
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean);
-    for (const entry of entries) {
-      if (compiles(entry)) continue;
-      ctx.issues.push({
-        code: 'custom',
-        input: raw,
-        message: `${JSON.stringify(entry)} is not an IP address, a CIDR range or one of ${KNOWN_NAMES}`,
-      });
-    }
-    return entries;
-  });
+export const trustedProxiesSetting = listSetting(compiles, `an IP address, a CIDR range or one of ${KNOWN_NAMES}`);
 
 /** Whether a request's socket peer is one of `entries` (entries as trustedProxiesSetting validated them). */
 export function trustedProxies(entries: readonly string[]): TrustedProxies {
