@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks named on the command line (default: all), each in its own process, after
- * making sure Consul and Redis are up. Usage: npm run bench [-- propagation client-overhead ...]
+ * making sure MariaDB, Redis and Consul are up. Usage: npm run bench [-- propagation client-overhead ...]
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -17,7 +17,7 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
   process.exit(2);
 }
-const infra = spawnSync('bash', ['scripts/infra.sh', 'start', 'consul', 'redis'], { cwd: root, stdio: 'inherit' });
+const infra = spawnSync('bash', ['scripts/infra.sh', 'start', 'mariadb', 'redis', 'consul'], { cwd: root, stdio: 'inherit' });
 if (infra.status !== 0) process.exit(infra.status ?? 1);
 let failed = 0;
 for (const name of wanted.length ? wanted : available) {

@@ -38,6 +38,7 @@ export { toErrorResponse } from './server/error-handler.js';
 export { abortWhenClientLeaves } from './server/client-gone.js';
 export { headerValue } from './header-values.js';
 export { createRedis } from './stores.js';
+export { execute, fromSqlTime, inTransaction, isDuplicateKey, likePrefix, selectRows, toSqlTime, type Db } from './sql.js';
 export {
   ACCESS_TOKEN_ALGORITHM,
   ACCESS_TOKEN_AUDIENCE,

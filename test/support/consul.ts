@@ -21,3 +21,16 @@ export async function agentServiceIds(): Promise<string[]> {
   const response = await fetch(`${CONSUL}/v1/agent/services`);
   return Object.keys((await response.json()) as Record<string, unknown>);
 }
+
+/**
+ * Consul's maintenance mode for one service instance: while on, the instance's checks are
+ * critical, so it leaves every watcher's passing list, without stopping the process (benchmarks
+ * toggle it to compare instance counts side by side in one run).
+ */
+export async function setMaintenance(serviceId: string, enabled: boolean): Promise<void> {
+  const reason = enabled ? '&reason=benchmark' : '';
+  const response = await fetch(`${CONSUL}/v1/agent/service/maintenance/${encodeURIComponent(serviceId)}?enable=${enabled}${reason}`, {
+    method: 'PUT',
+  });
+  if (!response.ok) throw new Error(`maintenance ${enabled} for ${serviceId}: Consul answered ${response.status}`);
+}

@@ -1,7 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { RotationDecision, StoredRefreshToken } from '../domain/refresh-tokens.js';
 import type { IssuedRefreshToken, SessionStore } from '../domain/sessions.js';
-import { execute, fromSqlTime, inTransaction, selectRows, toSqlTime, type Db } from './sql.js';
+import { execute, fromSqlTime, inTransaction, selectRows, toSqlTime, type Db } from '@switchyard/infra';
 
 interface TokenRow {
   session_id: string;

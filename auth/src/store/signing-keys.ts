@@ -1,7 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { SigningKeyRecord } from '../domain/key-schedule.js';
 import type { LockedRing, SigningKeyStore } from '../domain/signing-keys.js';
-import { execute, fromSqlTime, selectRows, toSqlTime, type Db } from './sql.js';
+import { execute, fromSqlTime, selectRows, toSqlTime, type Db } from '@switchyard/infra';
 
 interface KeyRow {
   kid: string;

@@ -1,7 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { NameSearch, NewUser, UserStore } from '../domain/accounts.js';
 import type { UserRecord } from '../domain/profiles.js';
-import { execute, fromSqlTime, isDuplicateKey, likePrefix, selectRows, toSqlTime } from './sql.js';
+import { execute, fromSqlTime, isDuplicateKey, likePrefix, selectRows, toSqlTime } from '@switchyard/infra';
 
 interface UserRow {
   id: string;

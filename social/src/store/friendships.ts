@@ -1,7 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { FriendshipStore } from '../domain/friendships.js';
 import type { Pair, Relation } from '../domain/friendship-rules.js';
-import { execute, fromSqlTime, isDuplicateKey, selectRows, toSqlTime } from './sql.js';
+import { execute, fromSqlTime, isDuplicateKey, selectRows, toSqlTime } from '@switchyard/infra';
 
 interface RelationRow {
   status: 'pending' | 'accepted';

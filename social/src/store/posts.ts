@@ -1,7 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { Post } from '../api.js';
 import type { PostStore } from '../domain/feed.js';
-import { execute, fromSqlTime, selectRows, toSqlTime } from './sql.js';
+import { execute, fromSqlTime, selectRows, toSqlTime } from '@switchyard/infra';
 
 interface PostRow {
   post_id: string;

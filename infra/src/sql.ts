@@ -1,3 +1,7 @@
+/**
+ * The SQL helpers every service with tables uses over its pool (ctx.mysql()): rows, statements,
+ * transactions and the one time format, identical on MySQL 8 and MariaDB 10.11.
+ */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
 /** A pool or one of its connections (inside a transaction or holding a lock). */

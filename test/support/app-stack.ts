@@ -1,0 +1,159 @@
+/**
+ * A private copy of the application behind its gateway, for tests and benchmarks that go through
+ * the public API: the gateway and the application services as real processes (IsolatedStack:
+ * their own Consul names), on their own database (created, migrated with the real migration
+ * runner, dropped afterwards), with their own Redis key prefixes and signing keys. Users sign up
+ * and sign in through the gateway, as any client would.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDatabase, runMigrations } from '@switchyard/infra/migrations';
+import mysql from 'mysql2/promise';
+import { Redis } from 'ioredis';
+import { IsolatedStack, type Running } from './isolated-stack.js';
+import { REPO_ROOT } from './processes.js';
+import { uniqueName } from './wait.js';
+
+export type AppService = 'gateway' | 'auth' | 'social' | 'messenger';
+
+const ENTRIES: Record<AppService, string> = {
+  gateway: 'gateway/src/main.ts',
+  auth: 'auth/src/main.ts',
+  social: 'social/src/main.ts',
+  messenger: 'messenger/src/main.ts',
+};
+const SERVER = process.env.TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+  /** The upstream instance that answered (x-served-by). */
+  servedBy: string | null;
+}
+
+export interface AppUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export class AppStack {
+  readonly database = uniqueName('app_test').replace(/-/g, '_');
+  readonly mysqlUrl = `${SERVER}/${this.database}`;
+  /** Short and unique: this run's names and emails carry it. */
+  readonly run = this.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  readonly stack: IsolatedStack<AppService>;
+  gateway!: Running;
+  private people = 0;
+
+  /** `env`: variables for every process (tracing, shorter timeouts...). */
+  constructor(env: Record<string, string> = {}) {
+    const prefix = `test:${this.database}:`;
+    this.stack = new IsolatedStack(ENTRIES, {
+      MYSQL_URL: this.mysqlUrl,
+      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      AUTH_REDIS_PREFIX: `${prefix}auth:`,
+      SOCIAL_REDIS_PREFIX: `${prefix}social:`,
+      ACCESS_LOG: 'false',
+      ...env,
+    });
+  }
+
+  /** Creates and migrates the database (services never create tables), for every service that has migrations. */
+  async prepare(): Promise<void> {
+    await ensureDatabase(this.mysqlUrl);
+    for (const service of ['auth', 'social', 'messenger'] as const) {
+      const dir = join(REPO_ROOT, service, 'migrations');
+      if (existsSync(dir)) await runMigrations({ mysqlUrl: this.mysqlUrl, service, dir });
+    }
+  }
+
+  /**
+   * Prepares the database, then starts one gateway and `counts` instances of each service, and
+   * waits until Consul lists them all as passing.
+   */
+  async start<S extends Exclude<AppService, 'gateway'>>(
+    counts: Record<S, number>,
+    gatewayEnv: Record<string, string> = {},
+  ): Promise<Record<S, [Running, ...Running[]]>> {
+    await this.prepare();
+    const services = Object.keys(counts) as S[];
+    const [gateway, ...instances] = await Promise.all([
+      this.stack.start('gateway', gatewayEnv),
+      ...services.map((service) => this.stack.startPassing(service, counts[service])),
+    ]);
+    this.gateway = gateway as Running;
+    return Object.fromEntries(services.map((service, i) => [service, instances[i]])) as Record<S, [Running, ...Running[]]>;
+  }
+
+  /** One call through the gateway. */
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    const response = await fetch(`${this.gateway.url}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+        ...options.headers,
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Left as text: an assertion expecting JSON shows it.
+    }
+    return { status: response.status, headers: response.headers, body, servedBy: response.headers.get('x-served-by') };
+  }
+
+  /** A new user, signed up and signed in through the gateway. */
+  async user(firstName: string, lastName = `App${this.run}`): Promise<AppUser> {
+    this.people += 1;
+    const email = `${firstName.toLowerCase().replace(/[^a-z]/g, '')}.${this.people}@${this.run}.app.test`;
+    const password = `correct horse ${this.run} battery`;
+    const created = await this.call('POST', '/api/v1/auth/sign-up', {
+      body: { email, password, firstName, lastName, birthday: '1990-04-01' },
+    });
+    if (created.status !== 201) throw new Error(`sign-up answered ${created.status}: ${JSON.stringify(created.body)}`);
+    const signedIn = await this.call('POST', '/api/v1/auth/sign-in', { body: { email, password } });
+    if (signedIn.status !== 200) throw new Error(`sign-in answered ${signedIn.status}: ${JSON.stringify(signedIn.body)}`);
+    return { id: created.body.id, email, password, accessToken: signedIn.body.accessToken, refreshToken: signedIn.body.refreshToken };
+  }
+
+  /** Makes `a` and `b` friends through the social API. */
+  async befriend(a: AppUser, b: AppUser): Promise<void> {
+    const asked = await this.call('POST', '/api/v1/social/friends/requests', { token: a.accessToken, body: { userId: b.id } });
+    if (asked.status !== 201) throw new Error(`friend request answered ${asked.status}: ${JSON.stringify(asked.body)}`);
+    const accepted = await this.call('POST', `/api/v1/social/friends/requests/${a.id}/accept`, { token: b.accessToken });
+    if (accepted.status !== 200) throw new Error(`accept answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  }
+
+  /** Stops the processes, then drops the database and this run's Redis keys. Never throws. */
+  async teardown(): Promise<void> {
+    await this.stack.stopAll();
+    const admin = await mysql.createConnection({ uri: this.mysqlUrl }).catch(() => undefined);
+    await admin?.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    try {
+      const keys = await redis.keys(`test:${this.database}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } catch {
+      // Keys expire with their TTL anyway.
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
