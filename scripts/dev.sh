@@ -7,9 +7,10 @@
 #    (Jaeger is optional: without it, tracing is off and everything else runs).
 # 2. scripts/migrate.ts (what `make migrate` runs) creates the database and applies every
 #    service's pending migrations; a failed migration stops here, before any service starts.
-# 3. `concurrently` runs gateway (:8080), webui (:8000), worker, hasher, two rng instances, and
-#    one auth and one social instance (ephemeral ports, found through Consul), each line
-#    prefixed with the process name. auth and social start only once their src/main.ts exists.
+# 3. `concurrently` runs gateway (:8080), webui (:8000), worker, hasher, two rng instances, one
+#    auth and one social instance and two messenger instances (ephemeral ports, found through
+#    Consul), each line prefixed with the process name. auth, social and messenger start only
+#    once their src/main.ts exists.
 # 4. Ctrl-C (SIGINT), SIGTERM or SIGHUP: every service gets exactly one SIGTERM, deregisters from
 #    Consul and drains; a second Ctrl-C makes them exit at once. Then scripts/infra.sh stops the
 #    components this run started, and only those.
@@ -59,7 +60,7 @@ for entry in gateway/src/main.ts miner/src/{rng,hasher,worker,webui}/main.ts; do
 done
 # The application services, while they are being written: each starts once its entry exists.
 APP_SERVICES=()
-for service in auth social; do
+for service in auth social messenger; do
   if [[ -f $service/src/main.ts ]]; then
     APP_SERVICES+=("$service")
   else
@@ -141,9 +142,12 @@ COMMANDS=(
   "$(run 0 miner/src/rng/main.ts)"
 )
 for service in "${APP_SERVICES[@]}"; do
-  NAMES+=("$service")
-  case $service in auth) COLORS+=(red) ;; *) COLORS+=(white) ;; esac
-  COMMANDS+=("$(run 0 "$service/src/main.ts")")
+  case $service in
+    # Two messenger instances: REST calls and live connections spread over them.
+    messenger) NAMES+=(messenger-1 messenger-2); COLORS+=(gray gray); COMMANDS+=("$(run 0 messenger/src/main.ts)" "$(run 0 messenger/src/main.ts)") ;;
+    auth) NAMES+=("$service"); COLORS+=(red); COMMANDS+=("$(run 0 "$service/src/main.ts")") ;;
+    *) NAMES+=("$service"); COLORS+=(white); COMMANDS+=("$(run 0 "$service/src/main.ts")") ;;
+  esac
 done
 join() { local IFS=,; echo "$*"; }
 setsid concurrently \
@@ -166,7 +170,7 @@ cat <<EOF
 [dev] Consul UI    $CONSUL_URL/ui
 [dev] Jaeger UI    $JAEGER_UI
 [dev] services     ${NAMES[*]}
-[dev] one more instance: make instance SERVICE=rng   (or auth, social, hasher, worker, webui, gateway)
+[dev] one more instance: make instance SERVICE=rng   (or messenger, auth, social, hasher, worker, webui, gateway)
 [dev] Ctrl-C stops everything
 [dev] ------------------------------------------------------------------
 EOF

@@ -41,6 +41,28 @@ describe('the bearer token check of upgrade requests (as infra requireUser reads
     await expect(codeOf('Bearer x.y.z')).resolves.toBe('401 invalid_token');
   });
 
+  it('takes the access_token query parameter when there is no Authorization header (browsers)', async () => {
+    await expect(authenticate(verifier, undefined, new URLSearchParams('access_token=a.b.c&since=4'))).resolves.toMatchObject({ id: 'u1' });
+    // The header wins: both hops read the same token by the same rule.
+    seen.length = 0;
+    await expect(authenticate(verifier, 'Bearer a.b.c', new URLSearchParams('access_token=x.y.z'))).resolves.toMatchObject({ id: 'u1' });
+    expect(seen).toEqual(['a.b.c']);
+  });
+
+  it.each([
+    ['', '401 missing_token'],
+    ['access_token=', '401 missing_token'],
+    ['access_token=a.b.c&access_token=a.b.c', '401 invalid_token'],
+    ['access_token=a.b.c%3BDROP', '401 invalid_token'],
+    ['access_token=x.y.z', '401 invalid_token'],
+  ])('refuses the query %j with %s', async (query, expected) => {
+    const outcome = await authenticate(verifier, undefined, new URLSearchParams(query)).then(
+      () => 'accepted',
+      (error: HttpError) => `${error.status} ${error.code}`,
+    );
+    expect(outcome).toBe(expected);
+  });
+
   it('challenges as RFC 6750 says: the scheme alone without a token, invalid_token with a bad one', () => {
     expect(challengeFor(new HttpError(401, 'missing_token', ''))).toBe('Bearer realm="switchyard"');
     expect(challengeFor(new HttpError(401, 'token_expired', ''))).toBe('Bearer realm="switchyard", error="invalid_token"');

@@ -25,6 +25,11 @@ export const gatewayConfigShape = {
   RATE_LIMIT_PER_MINUTE: perMinute(6_000),
   /** Requests per minute from one signed-in user, whatever address they come from. */
   RATE_LIMIT_USER_PER_MINUTE: perMinute(3_000),
+  /**
+   * A relayed WebSocket where no byte moved either way for this long is cut on both hops. The
+   * services ping every 15 s (WS_HEARTBEAT_MS), so the default is four missed heartbeats.
+   */
+  GATEWAY_TUNNEL_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 };
 
 function isBareOrigin(entry: string): boolean {

@@ -58,6 +58,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
         clientFor,
         gatewayId: ctx.serviceId,
         logger: ctx.logger,
+        tunnelIdleMs: config.GATEWAY_TUNNEL_IDLE_MS,
         fromTrustedProxy,
         guards: { admitClient: (req) => limits.admitClient(req), verifier, admitUser: (id) => limits.admitUser(id) },
       });

@@ -2,12 +2,19 @@
  * HTTP upgrades (WebSocket) through the gateway: an upgrade request on a GET route of the table
  * goes to an instance chosen as for any call (balancer, breakers, retries before an answer), the
  * instance's 101 is relayed verbatim, then bytes cross both ways until either side closes.
+ *
+ * A relayed connection must not outlive its peers: TCP keepalive on both hops, and an idle
+ * timeout that cuts a tunnel where no byte moved either way (the services ping every 15 s, so a
+ * live socket is never idle that long), so a peer that vanished without a FIN is dropped on both
+ * hops instead of holding a tunnel forever. The request target's query (where browsers put the
+ * access token) is forwarded as received and never logged.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { match, type MatchFunction } from 'path-to-regexp';
-import { Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
+import { Counter, Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
 import { authenticate, challengeFor, type AccessTokenVerifier } from './access-token.js';
 import { clientResponseHeaders } from './headers.js';
 import { forwardedRequestHeaders, type ProxyOptions } from './proxy.js';
@@ -23,6 +30,8 @@ export interface UpgradeOptions extends Pick<ProxyOptions, 'clientFor' | 'gatewa
    * limit. A table with a 'user' GET route and no token check is refused when the relay is built.
    */
   guards?: UpgradeGuards;
+  /** A tunnel where no byte moved either way for this long is cut (GATEWAY_TUNNEL_IDLE_MS; default 60 s). */
+  tunnelIdleMs?: number;
 }
 
 export interface UpgradeGuards {
@@ -42,10 +51,20 @@ export interface UpgradeRelay {
 
 /** After one side of a tunnel closed, how long the other may take to finish its half. */
 const CLOSE_GRACE_MS = 5_000;
+/** Four missed heartbeats of the services' 15 s period. */
+export const DEFAULT_TUNNEL_IDLE_MS = 60_000;
+/** First keepalive probe after this much silence; the kernel's probes then find a dead peer. */
+const KEEPALIVE_DELAY_MS = 15_000;
 
 const openTunnelsGauge = new Gauge({
   name: 'switchyard_gateway_open_tunnels',
   help: 'Upgraded connections (WebSocket) the gateway relays right now',
+  registers: [metricsRegistry],
+});
+
+const idleTunnelsCut = new Counter({
+  name: 'switchyard_gateway_idle_tunnels_cut_total',
+  help: 'Relayed upgrades cut because no byte moved either way for GATEWAY_TUNNEL_IDLE_MS',
   registers: [metricsRegistry],
 });
 
@@ -72,17 +91,18 @@ export function upgradeRelay(table: readonly GatewayRoute[], options: UpgradeOpt
       socket.destroy();
     });
   };
-  return Object.assign(relay, {
-    get openTunnels() {
-      return tunnels.size;
+  // defineProperties, not Object.assign: assign would copy the getter's value once (0), not the getter.
+  return Object.defineProperties(relay, {
+    openTunnels: { get: () => tunnels.size, enumerable: true },
+    closeAll: {
+      value: () => {
+        for (const { client, upstream } of tunnels) {
+          client.destroy();
+          upstream.destroy();
+        }
+      },
     },
-    closeAll() {
-      for (const { client, upstream } of tunnels) {
-        client.destroy();
-        upstream.destroy();
-      }
-    },
-  });
+  }) as UpgradeRelay;
 }
 
 interface MatchableRoute {
@@ -120,7 +140,7 @@ async function relayUpgrade(
   const { route, params } = found;
   if (route.auth === 'user') {
     try {
-      const user = await authenticate(options.guards!.verifier!, req.headers.authorization);
+      const user = await authenticate(options.guards!.verifier!, req.headers.authorization, new URLSearchParams(query));
       await options.guards?.admitUser?.(user.id);
     } catch (error) {
       return refuse(socket, error, identity, options);
@@ -159,7 +179,7 @@ async function relayUpgrade(
   socket.write(statusLine(101) + headerLines(pairs(answer.rawHeaders), identity) + '\r\n');
   if (answer.head.length > 0) socket.write(answer.head);
   if (head.length > 0) answer.socket.write(head);
-  tunnel(socket, answer.socket, tunnels);
+  tunnel(socket, answer.socket, tunnels, options.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS);
 }
 
 function findRoute(routes: readonly MatchableRoute[], path: string, method: string) {
@@ -175,7 +195,7 @@ function findRoute(routes: readonly MatchableRoute[], path: string, method: stri
 }
 
 /** Bytes both ways with back-pressure; a side that ends or fails ends or cuts the other. */
-function tunnel(client: Duplex, upstream: Duplex, tunnels: Set<Tunnel>): void {
+function tunnel(client: Duplex, upstream: Duplex, tunnels: Set<Tunnel>, idleMs: number): void {
   const entry = { client, upstream };
   tunnels.add(entry);
   openTunnelsGauge.inc();
@@ -188,6 +208,17 @@ function tunnel(client: Duplex, upstream: Duplex, tunnels: Set<Tunnel>): void {
   };
   upstream.on('error', cut);
   client.on('error', cut);
+  for (const side of [client, upstream]) {
+    if (!(side instanceof Socket)) continue;
+    side.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    // Every byte of the tunnel is read on one socket and written on the other, and both reset a
+    // socket's timer: either one timing out means nothing moved either way.
+    side.setTimeout(idleMs, () => {
+      if (client.destroyed && upstream.destroyed) return;
+      idleTunnelsCut.inc();
+      cut();
+    });
+  }
   const finishOther = (other: Duplex) => () => {
     open -= 1;
     if (open === 0) {

@@ -60,6 +60,11 @@ export {
   type MigrationsResult,
   type RunMigrationsOptions,
 } from './migrations/index.js';
+export { EventBus, type EventListener, type LiveEvent, type Unsubscribe } from './live/event-bus.js';
+export { liveSockets, type LiveSockets, type LiveSocketsOptions } from './live/live-sockets.js';
+export { type LiveSession } from './live/session.js';
+export { CLOSE as LIVE_CLOSE_CODES, type ClientEvent } from './live/frames.js';
+export { ACCESS_TOKEN_PARAM, upgradeAccessToken } from './live/upgrade-token.js';
 export { withSpan } from './tracing.js';
 export { metricsRegistry } from './metrics.js';
 // Services register their own instruments in the shared registry with these.

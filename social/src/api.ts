@@ -59,6 +59,11 @@ export const limit = z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(
 export const pageQuery = z.strictObject({ cursor: cursor.optional(), limit });
 export type PageQuery = z.infer<typeof pageQuery>;
 
+/** GET /ws (the live feed socket): browsers cannot set headers on a WebSocket, so the token may come here. */
+export const liveFeedQuery = z.strictObject({
+  access_token: z.string().max(4096).optional().describe('The access token, for clients that cannot send an Authorization header (browsers)'),
+});
+
 // ---- bodies ------------------------------------------------------------------------------------
 
 /** POST /friends/requests */

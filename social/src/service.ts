@@ -1,18 +1,23 @@
-import type { ServiceContext, ServiceParts, z } from '@switchyard/infra';
+import { liveSockets, type ServiceContext, type ServiceParts, type z } from '@switchyard/infra';
 import type { socialConfig } from './config.js';
 import { Feed } from './domain/feed.js';
 import type { CacheErrorReporter } from './domain/feed-cache.js';
 import { Friendships } from './domain/friendships.js';
+import { feedTopic } from './domain/live-feed.js';
 import { Posts } from './domain/posts.js';
 import { socialRoutes } from './routes.js';
 import { AuthProfiles, AUTH_CALL_TIMEOUTS } from './store/auth-profiles.js';
 import { RedisFeedCache } from './store/feed-cache.js';
+import { EventBusFeedAnnouncer } from './store/live-feed.js';
 import { MysqlFriendshipStore } from './store/friendships.js';
 import { MysqlPostStore } from './store/posts.js';
 
 export type SocialConfig = z.infer<z.ZodObject<typeof socialConfig>>;
 
-/** Wires social: stores (ctx.mysql, ctx.redis, auth through discovery) → domain → routes. Nothing here creates tables. */
+/**
+ * Wires social: stores (ctx.mysql, ctx.redis, auth through discovery) → domain → routes, and the
+ * live feed socket (`GET /ws`: a friend's new post arrives without polling). Nothing here creates tables.
+ */
 export function setupSocial(ctx: ServiceContext<SocialConfig>): ServiceParts {
   const { config, logger } = ctx;
   const pool = ctx.mysql();
@@ -27,15 +32,27 @@ export function setupSocial(ctx: ServiceContext<SocialConfig>): ServiceParts {
   // The cache is never the truth: a cache write failing after the database changed is logged,
   // and the change stands (the cache's TTL bounds the staleness).
   const onCacheError: CacheErrorReporter = (error, what) =>
-    logger.warn({ err: (error as Error)?.message ?? String(error) }, `feed cache: could not ${what}`);
+    logger.warn({ err: (error as Error)?.message ?? String(error) }, `could not ${what}`);
+  const events = ctx.events();
+  // The feed socket only listens: each connected user hears their own feed's topic, published by
+  // whichever instance took the post.
+  const live = liveSockets(ctx, {
+    onConnect(session) {
+      const unsubscribe = events.subscribe(feedTopic(session.user.id), (event) => session.send(event));
+      session.onClose(() => unsubscribe());
+      return unsubscribe.ready;
+    },
+  });
 
   return {
     routes: socialRoutes({
       verifier: ctx.tokenVerifier(),
       profiles,
       friendships: new Friendships(friendshipStore, profiles, cache, onCacheError),
-      posts: new Posts(postStore, friendshipStore, cache, onCacheError),
+      posts: new Posts(postStore, friendshipStore, cache, onCacheError, new EventBusFeedAnnouncer(events)),
       feed: new Feed(postStore, friendshipStore, cache, { cacheSize: config.SOCIAL_FEED_CACHE_SIZE }, onCacheError),
     }),
+    upgrade: live.upgrade,
+    onShutdown: (budget) => live.onShutdown(budget),
   };
 }

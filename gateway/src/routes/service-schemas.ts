@@ -17,6 +17,7 @@ export { refreshBody, signInBody, signOutBody, signUpBody } from '@switchyard/au
 export {
   createPostBody,
   friendRequestBody,
+  liveFeedQuery,
   otherUserParams,
   pageQuery,
   postIdParams,

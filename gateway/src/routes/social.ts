@@ -5,6 +5,7 @@ import {
   friendPage,
   friendRequestBody,
   friendship,
+  liveFeedQuery,
   incomingRequestPage,
   otherUserParams,
   pageQuery,
@@ -149,5 +150,23 @@ export const socialRoutes = [
     upstreamPath: () => path`/feed`,
     timeouts: TIMEOUTS.quick,
     docs: { summary: "My friends' posts, newest first", responses: { 200: { description: 'one page of posts', schema: postPage } } },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/social/ws',
+    service: 'social',
+    auth: 'user',
+    params: noParams,
+    query: liveFeedQuery,
+    upstreamPath: () => path`/ws`,
+    timeouts: TIMEOUTS.quick,
+    docs: {
+      summary: 'Live feed events (WebSocket upgrade)',
+      description:
+        'Upgrade to a WebSocket; the token comes as Authorization header or access_token query parameter. The first event ' +
+        'is {type:"ready", servedBy}; then {type:"post", post} when a friend posts and {type:"post_deleted", postId, authorId} ' +
+        'when one deletes a post. The feed (GET /feed) stays the truth: after a reconnect, read it again.',
+      responses: { 101: { description: 'switching to the WebSocket protocol' } },
+    },
   }),
 ];

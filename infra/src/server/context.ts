@@ -7,6 +7,7 @@ import { ServiceClient, type ServiceClientOptions } from '../client/service-clie
 import type { BaseConfig } from '../config.js';
 import type { ConsulClient } from '../consul/client.js';
 import { Watcher } from '../consul/watcher.js';
+import { EventBus } from '../live/event-bus.js';
 import type { Logger } from '../logger.js';
 import type { Instancer } from '../sd/instancer.js';
 import { WatcherRegistry } from '../sd/watcher-registry.js';
@@ -27,6 +28,10 @@ export const platformConfigShape = {
   /** The admin listener (/health, /metrics) of services that have one (the gateway). */
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Live sockets (liveSockets): ping period; a socket that missed the previous pong is cut. */
+  WS_HEARTBEAT_MS: z.coerce.number().int().min(50).max(600_000).default(15_000),
+  /** Live sockets: unsent bytes one socket may hold before it is closed as a slow consumer (1008). */
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(1024 * 1024),
 };
 
 export type PlatformConfig = BaseConfig & z.infer<z.ZodObject<typeof platformConfigShape>>;
@@ -46,6 +51,12 @@ export interface ServiceContext<C> {
   redis(): Redis;
   /** The process's MySQL pool (MYSQL_URL), traced, probed by /health/ready, closed on exit. */
   mysql(): Pool;
+  /**
+   * The process's live event bus: Redis pub/sub fan-out between the instances of every service
+   * on this Redis (publishes on ctx.redis(), subscribes on a connection of its own, probed by
+   * /health/ready and closed on exit). Channels are namespaced by SERVICE_NAME_SUFFIX.
+   */
+  events(): EventBus;
   /**
    * The process's access-token verifier, for `requireUser(verifier)`: auth's public keys fetched
    * through discovery (`GET /.well-known/jwks.json` on any passing `auth` instance), cached and
@@ -96,6 +107,7 @@ export function createServiceContext<C>(options: {
   let settingUp = true;
   let redis: Redis | undefined;
   let mysql: Pool | undefined;
+  let events: EventBus | undefined;
   let tokenVerifier: TokenVerifier | undefined;
 
   const ctx: ServiceContext<C> = {
@@ -129,6 +141,20 @@ export function createServiceContext<C>(options: {
         mysql = pool;
       }
       return mysql;
+    },
+    events() {
+      if (!events) {
+        const subscriber = createRedis(config.REDIS_URL, { autoResubscribe: false });
+        subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber connection error'));
+        // Live delivery needs its own connection up, not only the command one.
+        probes.redisEvents = async () => {
+          if (subscriber.status !== 'ready') throw new Error(`subscriber connection ${subscriber.status}`);
+        };
+        const bus = new EventBus({ publisher: ctx.redis(), subscriber, namespace: config.SERVICE_NAME_SUFFIX, logger });
+        closers.push(() => bus.close());
+        events = bus;
+      }
+      return events;
     },
     tokenVerifier() {
       tokenVerifier ??= new TokenVerifier(jwksThroughDiscovery(ctx.client('auth')), {

@@ -3,12 +3,14 @@ import { SocialError } from './errors.js';
 import type { CacheErrorReporter, FeedCache, FeedEntry } from './feed-cache.js';
 import type { PostStore } from './feed.js';
 import type { FriendshipStore } from './friendships.js';
+import type { FeedAnnouncer } from './live-feed.js';
 
 const postNotFound = () => new SocialError('post_not_found', 'no such post of yours');
 
 /**
  * Publishing and deleting posts, and keeping the cached feeds in step: fan-out on write into each
- * friend's cached feed (only feeds that are cached: the others are rebuilt when read).
+ * friend's cached feed (only feeds that are cached: the others are rebuilt when read), and a live
+ * event to each friend's open feed sockets.
  */
 export class Posts {
   constructor(
@@ -16,6 +18,7 @@ export class Posts {
     private readonly friendships: Pick<FriendshipStore, 'friendIds'>,
     private readonly cache: FeedCache,
     private readonly onCacheError: CacheErrorReporter,
+    private readonly announcer: FeedAnnouncer,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -29,7 +32,11 @@ export class Posts {
     // (an invalidation, or the cache TTL).
     try {
       const friends = await this.friendships.friendIds(authorId);
-      await Promise.all([this.cache.addEntry({ postId: id, authorId }, friends), this.cache.rememberPosts([post])]);
+      await Promise.all([
+        this.cache.addEntry({ postId: id, authorId }, friends),
+        this.cache.rememberPosts([post]),
+        this.announcer.posted(post, friends).catch((error: unknown) => this.onCacheError(error, 'announce the new post live')),
+      ]);
     } catch (error) {
       this.onCacheError(error, 'fan the new post out to the cached feeds');
     }
@@ -48,7 +55,10 @@ export class Posts {
     // caller may retry) and again after it (a reader that cached it in between loses it too).
     await this.forget(entry, friends);
     if (!(await this.store.delete(postId, authorId))) throw postNotFound();
-    await this.forget(entry, friends).catch((error: unknown) => this.onCacheError(error, 'drop the deleted post from the cached feeds'));
+    await Promise.all([
+      this.forget(entry, friends).catch((error: unknown) => this.onCacheError(error, 'drop the deleted post from the cached feeds')),
+      this.announcer.deleted(postId, authorId, friends).catch((error: unknown) => this.onCacheError(error, 'announce the deletion live')),
+    ]);
   }
 
   private async forget(entry: FeedEntry, friends: readonly string[]): Promise<void> {
