@@ -49,6 +49,13 @@ describe('the OpenAPI document generated from the route table', () => {
       'POST /api/v1/social/posts',
       'DELETE /api/v1/social/posts/:id',
       'GET /api/v1/social/feed',
+      'GET /api/v1/social/ws',
+      'POST /api/v1/messenger/chats',
+      'GET /api/v1/messenger/chats',
+      'POST /api/v1/messenger/chats/:id/messages',
+      'GET /api/v1/messenger/chats/:id/messages',
+      'POST /api/v1/messenger/chats/:id/read',
+      'GET /api/v1/messenger/ws',
     ];
     for (const entry of expected) {
       const [method, path] = entry.split(' ') as [string, string];

@@ -32,8 +32,38 @@ export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === 'ER_DUP_ENTRY';
 }
 
-/** Runs `work` in a transaction on one connection: committed if it resolves, rolled back if it throws. */
+/**
+ * InnoDB's verdicts that roll a transaction back through no fault of its own: a deadlock
+ * (1213, the transaction was chosen as the victim) and a lock wait timeout (1205). Running the
+ * same work again is what MySQL's manual prescribes for both.
+ */
+export function isTransientLockError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
+
+/** Attempts of one transaction that deadlocks: the first and two more. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/**
+ * Runs `work` in a transaction on one connection: committed if it resolves, rolled back if it
+ * throws. A deadlock or lock wait timeout runs the whole of `work` again (at most
+ * TRANSACTION_ATTEMPTS times, after a short random pause so the two sides do not meet again),
+ * so concurrent writers to the same rows never see a 500: `work` must therefore do nothing
+ * outside the database that cannot be repeated.
+ */
 export async function inTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transactionOnce(pool, work);
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isTransientLockError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+    }
+  }
+}
+
+async function transactionOnce<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
   const connection = await pool.getConnection();
   let reusable = true;
   try {
