@@ -10,7 +10,7 @@ import { AuthTestStack, call, freshAddress } from './support/auth-stack.js';
 
 describe('auth service (real process, MariaDB, Redis, Consul)', () => {
   const auth = new AuthTestStack();
-  const run = auth.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  const run = auth.run;
   let instance: Running;
   const password = 'correct horse battery staple';
 

@@ -26,7 +26,7 @@ const unsignedToken = `${base64url('{"alg":"none","typ":"JWT"}')}.${base64url('{
 
 describe('bad input on every auth route (real process, MariaDB)', () => {
   const auth = new AuthTestStack();
-  const run = auth.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  const run = auth.run;
   const valid = { email: `valid.${run}@${run}.auth.test`, password: 'correct horse battery staple', firstName: 'Val', lastName: 'Id', birthday: '1990-01-01' };
   let instance: Running;
   let accessToken: string;

@@ -9,7 +9,7 @@ import { AuthTestStack, call, freshAddress } from './support/auth-stack.js';
 
 describe('login throttling (real processes, Redis shared by two instances)', () => {
   const auth = new AuthTestStack({ AUTH_LOGIN_FAILURES_PER_EMAIL: '4', AUTH_LOGIN_FAILURES_PER_CLIENT: '6', AUTH_LOGIN_WINDOW_SECONDS: '120' });
-  const run = auth.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  const run = auth.run;
   const password = 'correct horse battery staple';
   let instances: Running[];
   let people = 0;

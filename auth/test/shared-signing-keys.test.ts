@@ -12,7 +12,7 @@ import { AuthTestStack, call, freshAddress } from './support/auth-stack.js';
 
 describe('signing keys shared by auth instances (real processes, MariaDB)', () => {
   const auth = new AuthTestStack();
-  const run = auth.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  const run = auth.run;
   const password = 'correct horse battery staple';
   let one: Running;
   let two: Running;

@@ -6,14 +6,8 @@
  * and sign in through the gateway, as any client would.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensureDatabase, runMigrations } from '@switchyard/infra/migrations';
-import mysql from 'mysql2/promise';
-import { Redis } from 'ioredis';
 import { IsolatedStack, type Running } from './isolated-stack.js';
-import { REPO_ROOT } from './processes.js';
-import { uniqueName } from './wait.js';
+import { TestDatabase } from './test-database.js';
 
 export type AppService = 'gateway' | 'auth' | 'social' | 'messenger';
 
@@ -23,8 +17,6 @@ const ENTRIES: Record<AppService, string> = {
   social: 'social/src/main.ts',
   messenger: 'messenger/src/main.ts',
 };
-const SERVER = process.env.TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Answer {
   status: number;
@@ -49,19 +41,18 @@ export interface CallOptions {
 }
 
 export class AppStack {
-  readonly database = uniqueName('app_test').replace(/-/g, '_');
-  readonly mysqlUrl = `${SERVER}/${this.database}`;
+  readonly database = new TestDatabase('app_test');
   /** Short and unique: this run's names and emails carry it. */
-  readonly run = this.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  readonly run = this.database.run;
   readonly stack: IsolatedStack<AppService>;
   gateway!: Running;
   private people = 0;
 
   /** `env`: variables for every process (tracing, shorter timeouts...). */
   constructor(env: Record<string, string> = {}) {
-    const prefix = `test:${this.database}:`;
+    const prefix = this.database.redisPrefix;
     this.stack = new IsolatedStack(ENTRIES, {
-      MYSQL_URL: this.mysqlUrl,
+      MYSQL_URL: this.database.url,
       AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       AUTH_REDIS_PREFIX: `${prefix}auth:`,
       SOCIAL_REDIS_PREFIX: `${prefix}social:`,
@@ -71,12 +62,8 @@ export class AppStack {
   }
 
   /** Creates and migrates the database (services never create tables), for every service that has migrations. */
-  async prepare(): Promise<void> {
-    await ensureDatabase(this.mysqlUrl);
-    for (const service of ['auth', 'social', 'messenger'] as const) {
-      const dir = join(REPO_ROOT, service, 'migrations');
-      if (existsSync(dir)) await runMigrations({ mysqlUrl: this.mysqlUrl, service, dir });
-    }
+  prepare(): Promise<void> {
+    return this.database.migrate(['auth', 'social', 'messenger']);
   }
 
   /**
@@ -143,17 +130,6 @@ export class AppStack {
   /** Stops the processes, then drops the database and this run's Redis keys. Never throws. */
   async teardown(): Promise<void> {
     await this.stack.stopAll();
-    const admin = await mysql.createConnection({ uri: this.mysqlUrl }).catch(() => undefined);
-    await admin?.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);
-    await admin?.end().catch(() => undefined);
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      const keys = await redis.keys(`test:${this.database}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } catch {
-      // Keys expire with their TTL anyway.
-    } finally {
-      redis.disconnect();
-    }
+    await this.database.drop();
   }
 }

@@ -5,23 +5,18 @@
  * test does here can meet another test's users, keys or login counters.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { ensureDatabase, runMigrations } from '@switchyard/infra/migrations';
-import { Redis } from 'ioredis';
-import mysql, { type Pool } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { IsolatedStack } from '../../../test/support/isolated-stack.js';
-import { uniqueName } from '../../../test/support/wait.js';
-
-const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
-const SERVER = process.env.TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
+import { TestDatabase } from '../../../test/support/test-database.js';
 
 export class AuthTestStack {
-  readonly database = uniqueName('auth_test').replace(/-/g, '_');
-  readonly mysqlUrl = `${SERVER}/${this.database}`;
+  private readonly database = new TestDatabase('auth_test');
+  /** Short and unique: this run's emails and names carry it. */
+  readonly run = this.database.run;
+  readonly mysqlUrl = this.database.url;
   readonly keyEncryptionKey = randomBytes(32).toString('base64');
-  readonly redisPrefix = `test:${this.database}:`;
+  readonly redisPrefix = this.database.redisPrefix;
   readonly stack: IsolatedStack<'auth'>;
-  private pool: Pool | undefined;
 
   constructor(env: Record<string, string> = {}) {
     this.stack = new IsolatedStack({ auth: 'auth/src/main.ts' }, {
@@ -34,40 +29,24 @@ export class AuthTestStack {
   }
 
   /** Creates and migrates the database (before any instance starts: services never create tables). */
-  async prepare(): Promise<void> {
-    await ensureDatabase(this.mysqlUrl);
-    await runMigrations({ mysqlUrl: this.mysqlUrl, service: 'auth', dir: MIGRATIONS });
+  prepare(): Promise<void> {
+    return this.database.migrate(['auth']);
   }
 
   /** A pool on the test database, for assertions and fixtures. */
   db(): Pool {
-    this.pool ??= mysql.createPool({ uri: this.mysqlUrl, connectionLimit: 2, dateStrings: true });
-    return this.pool;
+    return this.database.db();
   }
 
   /** A fingerprint of every auth table: equal before and after means nothing was written. */
-  async snapshot(): Promise<string> {
-    const [rows] = await this.db().query('CHECKSUM TABLE users, sessions, refresh_tokens, signing_keys');
-    return JSON.stringify(rows);
+  snapshot(): Promise<string> {
+    return this.database.checksum(['users', 'sessions', 'refresh_tokens', 'signing_keys']);
   }
 
   /** Stops the processes, then drops the database and this run's Redis keys. Never throws. */
   async teardown(): Promise<void> {
     await this.stack.stopAll();
-    await this.pool?.end().catch(() => undefined);
-    const admin = await mysql.createConnection({ uri: this.mysqlUrl }).catch(() => undefined);
-    await admin?.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);
-    await admin?.end().catch(() => undefined);
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      const keys = await redis.keys(`${this.redisPrefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } catch {
-      // Keys expire with their window anyway.
-    } finally {
-      redis.disconnect();
-    }
+    await this.database.drop();
   }
 }
 

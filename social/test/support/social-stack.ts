@@ -6,18 +6,11 @@
  * these tests).
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { ensureDatabase, runMigrations } from '@switchyard/infra/migrations';
 import { Redis } from 'ioredis';
-import mysql, { type Pool } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { IsolatedStack, type Running } from '../../../test/support/isolated-stack.js';
-import { uniqueName } from '../../../test/support/wait.js';
+import { TestDatabase } from '../../../test/support/test-database.js';
 
-const MIGRATIONS = {
-  auth: fileURLToPath(new URL('../../../auth/migrations', import.meta.url)),
-  social: fileURLToPath(new URL('../../migrations', import.meta.url)),
-};
-const SERVER = process.env.TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Answer {
@@ -35,15 +28,14 @@ export interface TestUser {
 }
 
 export class SocialTestStack {
-  readonly database = uniqueName('social_test').replace(/-/g, '_');
-  readonly mysqlUrl = `${SERVER}/${this.database}`;
+  private readonly database = new TestDatabase('social_test');
+  readonly mysqlUrl = this.database.url;
   /** Short and unique: names, emails and post texts of this run carry it. */
-  readonly run = this.database.replace(/[^a-z0-9]/gi, '').slice(-8);
-  readonly redisPrefix = `test:${this.database}:social:`;
+  readonly run = this.database.run;
+  readonly redisPrefix = `${this.database.redisPrefix}social:`;
   readonly stack: IsolatedStack<'auth' | 'social'>;
   auth!: Running;
   social!: Running;
-  private pool: Pool | undefined;
   private redisClient: Redis | undefined;
   private people = 0;
 
@@ -53,7 +45,7 @@ export class SocialTestStack {
       {
         MYSQL_URL: this.mysqlUrl,
         AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        AUTH_REDIS_PREFIX: `test:${this.database}:auth:`,
+        AUTH_REDIS_PREFIX: `${this.database.redisPrefix}auth:`,
         SOCIAL_REDIS_PREFIX: this.redisPrefix,
         ACCESS_LOG: 'false',
         ...env,
@@ -63,9 +55,7 @@ export class SocialTestStack {
 
   /** Creates and migrates the database (services never create tables), then starts auth and social. */
   async start(): Promise<void> {
-    await ensureDatabase(this.mysqlUrl);
-    await runMigrations({ mysqlUrl: this.mysqlUrl, service: 'auth', dir: MIGRATIONS.auth });
-    await runMigrations({ mysqlUrl: this.mysqlUrl, service: 'social', dir: MIGRATIONS.social });
+    await this.database.migrate(['auth', 'social']);
     [[this.auth], [this.social]] = await Promise.all([this.stack.startPassing('auth', 1), this.stack.startPassing('social', 1)]);
   }
 
@@ -88,14 +78,12 @@ export class SocialTestStack {
 
   /** A pool on the test database, for assertions. */
   db(): Pool {
-    this.pool ??= mysql.createPool({ uri: this.mysqlUrl, connectionLimit: 2, dateStrings: true });
-    return this.pool;
+    return this.database.db();
   }
 
   /** A fingerprint of social's tables: equal before and after means nothing was written. */
-  async snapshot(): Promise<string> {
-    const [rows] = await this.db().query('CHECKSUM TABLE friendships, posts');
-    return JSON.stringify(rows);
+  snapshot(): Promise<string> {
+    return this.database.checksum(['friendships', 'posts']);
   }
 
   redis(): Redis {
@@ -111,19 +99,8 @@ export class SocialTestStack {
   /** Stops the processes, then drops the database and this run's Redis keys. Never throws. */
   async teardown(): Promise<void> {
     await this.stack.stopAll();
-    await this.pool?.end().catch(() => undefined);
-    const admin = await mysql.createConnection({ uri: this.mysqlUrl }).catch(() => undefined);
-    await admin?.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);
-    await admin?.end().catch(() => undefined);
-    try {
-      const redis = this.redis();
-      const keys = await redis.keys(`test:${this.database}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } catch {
-      // Keys expire with their TTL anyway.
-    } finally {
-      this.redisClient?.disconnect();
-    }
+    this.redisClient?.disconnect();
+    await this.database.drop();
   }
 }
 
