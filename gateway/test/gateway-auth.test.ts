@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PrivateStack, get, json, metric, send, type Running } from './upstreams.js';
 import { accessToken, jwksOf, signingKey, tamperedToken, unsignedToken, type SigningKey } from './tokens.js';
-import { upgradeRequest } from './upgrade-request.js';
+import { upgradeRequest } from '../../test/support/upgrade-request.js';
 
 /** What a client could write to pass for someone else. */
 const IDENTITY_CLAIMS = {

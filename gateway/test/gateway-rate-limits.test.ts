@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateStack, get, json, type Answer, type Running } from './upstreams.js';
 import { accessToken, jwksOf, signingKey, type SigningKey } from './tokens.js';
-import { upgradeRequest } from './upgrade-request.js';
+import { upgradeRequest } from '../../test/support/upgrade-request.js';
 
 /** A route the gateway answers itself: no upstream needed to count a request. */
 const CHEAP = '/api/openapi.json';

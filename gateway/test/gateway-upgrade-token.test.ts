@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PrivateStack, metric, type Running } from './upstreams.js';
 import { accessToken, signingKey, type SigningKey, jwksOf } from './tokens.js';
-import { upgradeRequest } from './upgrade-request.js';
+import { upgradeRequest } from '../../test/support/upgrade-request.js';
 
 describe('gateway upgrade with the token in the query (real Consul)', () => {
   const stack = new PrivateStack();

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/wait.js';
 import { PrivateStack, get, json, metric, type Running } from './upstreams.js';
-import { upgradeRequest } from './upgrade-request.js';
+import { upgradeRequest } from '../../test/support/upgrade-request.js';
 
 interface Closed {
   code: number;

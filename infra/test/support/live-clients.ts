@@ -5,7 +5,7 @@
  * upgrade request to read a refusal's plain HTTP answer.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import WebSocket from 'ws';
 
@@ -99,31 +99,5 @@ export class LiveClient {
   }
 }
 
-export interface UpgradeRefusal {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** An upgrade request made by hand, to read a refusal; fails if the protocol switches after all. */
-export function refusedUpgrade(port: number, path: string, headers: Record<string, string> = {}): Promise<UpgradeRefusal> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      headers: { ...headers, connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    });
-    req.once('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error(`${path} was upgraded`));
-    });
-    req.once('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
+export { upgradeRequest as refusedUpgrade, type UpgradeRefusal } from '../../../test/support/upgrade-request.js';
