@@ -167,6 +167,7 @@ cat <<EOF
 [dev] miner stats  http://127.0.0.1:$GATEWAY_PORT/api/v1/miner/stats
 [dev] gateway admin http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics   (and /health/ready; loopback only)
 [dev] webui        http://127.0.0.1:$WEBUI_PORT/
+[dev] balancing    http://127.0.0.1:$WEBUI_PORT/balancing   (every service's instances and their traffic, live)
 [dev] Consul UI    $CONSUL_URL/ui
 [dev] Jaeger UI    $JAEGER_UI
 [dev] services     ${NAMES[*]}

@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
-const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Upper bounds (seconds) of every latency histogram's buckets; the upstreams view sends them once. */
+export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const httpServerRequests = new Counter({
   name: 'switchyard_http_server_requests_total',
@@ -74,7 +75,8 @@ export const healthyInstancesGauge = new Gauge({
   registers: [metricsRegistry],
 });
 
-const UPSTREAM_OUTCOMES = [
+/** Every outcome label of upstreamRequests. */
+export const UPSTREAM_OUTCOMES = [
   'ok',
   'client_error',
   'server_error',

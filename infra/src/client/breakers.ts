@@ -2,6 +2,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { breakerState } from '../metrics.js';
 import type { InstanceEvidence } from './retry-policy.js';
+import { upstreamEvents } from './upstream-events.js';
 
 export interface BreakerOptions {
   /** Share of failed calls in the rolling window that opens the breaker. */
@@ -113,13 +114,20 @@ export class InstanceBreakers {
     });
     const labels = { service: this.service, instance: instanceId };
     breakerState.set(labels, 0);
+    // A failed trial re-opens a half-open breaker every resetTimeout: one "ejected" event for the
+    // whole spell, not one per trial.
+    let ejected = false;
     breaker.on('open', () => {
       breakerState.set(labels, 2);
+      if (!ejected) upstreamEvents.record('ejected', this.service, instanceId);
+      ejected = true;
       this.logger?.warn({ upstream: this.service, instance: instanceId }, `circuit opened: ejecting ${instanceId} locally`);
     });
     breaker.on('halfOpen', () => breakerState.set(labels, 1));
     breaker.on('close', () => {
       breakerState.set(labels, 0);
+      if (ejected) upstreamEvents.record('back', this.service, instanceId);
+      ejected = false;
       this.logger?.info({ upstream: this.service, instance: instanceId }, `circuit closed: ${instanceId} back in rotation`);
     });
     this.breakers.set(instanceId, breaker);

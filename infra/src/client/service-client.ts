@@ -15,6 +15,7 @@ import { callWithRetries, type CallSite } from './retry-loop.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { Transport, type HttpExchange, type RawResponse, type ResponseHeaders } from './transport.js';
 import { openUpgrade, type UpgradeExchange } from './upgrade-transport.js';
+import { upstreamRegistry } from './upstream-registry.js';
 
 export interface ServiceRequest {
   method?: string;
@@ -116,6 +117,8 @@ export class ServiceClient {
   private readonly coldStart: ColdStart;
   private readonly transport: Transport;
   private readonly settings: Settings;
+  /** Takes this client out of the `/metrics/upstreams` view. */
+  private readonly unlist: () => void;
 
   constructor(
     readonly service: string,
@@ -134,6 +137,7 @@ export class ServiceClient {
       logger: options.logger,
     };
     this.coldStart = new ColdStart(instancer, options.discoveryTimeoutMs ?? 3_000);
+    this.unlist = upstreamRegistry.add(service, instancer, this.state);
     this.transport = new Transport({ connectionsPerInstance: options.connectionsPerInstance ?? 64 });
     this.settings = {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
@@ -224,6 +228,7 @@ export class ServiceClient {
   }
 
   async close(): Promise<void> {
+    this.unlist();
     this.state.close();
     await this.transport.close();
   }

@@ -5,6 +5,7 @@ import { metricsRegistry } from '../metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { mountHealthRoutes, type HealthState, type Probe } from './health.js';
 import { accessLog, identityHeaders, serverSpans } from './middleware.js';
+import { upstreamsView } from './upstreams-view.js';
 
 interface PlatformRouteOptions {
   logger: Logger;
@@ -33,6 +34,7 @@ export interface AppOptions extends PlatformRouteOptions {
 export function createApp(options: AppOptions): Express {
   const app = bareApp();
   app.use(identityHeaders(options.serviceId, options.state));
+  if (options.platformRoutes !== false) app.use(upstreamsRouter(options));
   app.use(serverSpans(options.trustTraceContext));
   app.use(accessLog(options.logger, options.accessLog ?? true));
   if (options.platformRoutes !== false) app.use(platformRouter(options));
@@ -53,6 +55,7 @@ export function createApp(options: AppOptions): Express {
 export function createAdminApp(options: PlatformRouteOptions): Express {
   const app = bareApp();
   app.use(identityHeaders(options.serviceId, options.state));
+  app.use(upstreamsRouter(options));
   app.use(platformRouter(options));
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));
@@ -64,6 +67,20 @@ function bareApp(): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   return app;
+}
+
+/**
+ * `GET /metrics/upstreams` (server/upstreams-view.ts), beside /metrics. Mounted ahead of the
+ * tracing and access-log middleware: the balancing page polls every instance once a second, and
+ * a span and a log line per poll would bury the real traffic.
+ */
+function upstreamsRouter(options: Pick<PlatformRouteOptions, 'serviceId'>): Router {
+  const router = express.Router();
+  router.get('/metrics/upstreams', async (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.json(await upstreamsView(options.serviceId()));
+  });
+  return router;
 }
 
 function platformRouter(options: PlatformRouteOptions): Router {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpError, express, type Router, type Instancer } from '@switchyard/infra';
 import type { MinerKeys } from '../shared/names.js';
 import type { RedisConnection } from '../shared/redis.js';
+import type { BalancingMonitor } from './balancing/monitor.js';
 import { readCounters, type CounterSampler } from './sampler.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -15,10 +16,11 @@ export interface WebuiOptions {
   keys: MinerKeys;
   sampler: CounterSampler;
   watchers: { rng: Instancer; hasher: Instancer; worker: Instancer };
+  balancing: BalancingMonitor;
 }
 
 export function webuiRoutes(options: WebuiOptions) {
-  const { redis, keys, sampler, watchers } = options;
+  const { redis, keys, sampler, watchers, balancing } = options;
 
   return (router: Router) => {
     // dockercoins' own endpoint, same shape: a dockercoins page can poll it unchanged.
@@ -52,6 +54,19 @@ export function webuiRoutes(options: WebuiOptions) {
 
     router.get('/api/history', (_req, res) => {
       res.json({ points: sampler.window.history() });
+    });
+
+    // The balancing page: every service's instances and the traffic each takes (balancing/).
+    router.get('/api/balancing', (_req, res) => {
+      res.json(balancing.snapshot());
+    });
+
+    router.get('/api/balancing/history', (_req, res) => {
+      res.json({ points: balancing.history.list() });
+    });
+
+    router.get('/balancing', (_req, res) => {
+      res.sendFile(join(PUBLIC_DIR, 'balancing.html'));
     });
 
     router.use('/vendor/uplot', express.static(UPLOT_DIST, { index: false }));
