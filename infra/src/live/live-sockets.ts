@@ -91,7 +91,16 @@ const upgradesRefused = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Sockets open in this process; null until a live endpoint exists (most services have none). */
+let openInProcess: number | null = null;
+
+/** Live sockets open on this instance, or null when it serves no live endpoint (for the balancing view). */
+export function openLiveSocketCount(): number | null {
+  return openInProcess;
+}
+
 export function liveSockets<C>(ctx: ServiceContext<C>, options: LiveSocketsOptions): LiveSockets {
+  openInProcess ??= 0;
   const path = options.path ?? '/ws';
   const { logger, config } = ctx;
   // In setup: the verifier creates a client of `auth`, which only setup may do.
@@ -130,12 +139,14 @@ export function liveSockets<C>(ctx: ServiceContext<C>, options: LiveSocketsOptio
   const open = (ws: WebSocket, user: AuthenticatedUser, query: URLSearchParams) => {
     sockets.add(ws);
     openSockets.inc();
+    openInProcess = (openInProcess ?? 0) + 1;
     // ws reports bad frames (too big: 1009, invalid UTF-8: 1007) as an error, then closes; an
     // 'error' nobody listens to would take the instance down.
     ws.on('error', (err) => logger.debug({ err: err.message }, 'live: socket error'));
     ws.once('close', (code) => {
       sockets.delete(ws);
       openSockets.dec();
+      openInProcess = (openInProcess ?? 1) - 1;
       socketsClosed.inc({ code: String(code) });
     });
     const session = createSession(ws, user, {

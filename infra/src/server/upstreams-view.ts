@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { upstreamRegistry, type UpstreamRegistry } from '../client/upstream-registry.js';
 import { upstreamEvents, type UpstreamEvent, type UpstreamEventRing } from '../client/upstream-events.js';
 import { latencyBuckets, metricsRegistry, upstreamDuration, upstreamRequests } from '../metrics.js';
+import { openLiveSocketCount } from '../live/live-sockets.js';
 
 /**
  * `GET /metrics/upstreams`: what this process knows about the services it calls, as JSON, for
@@ -18,11 +19,8 @@ export interface UpstreamsView {
   startedAt: number;
   /** When this view was taken (ms since the epoch). */
   now: number;
-  /**
-   * Open live WebSockets on this instance (switchyard_live_open_sockets; 0 also for a service
-   * without a live endpoint: the gauge exists in every process that loads infra).
-   */
-  liveSockets: number;
+  /** Open live WebSockets on this instance; null when it serves no live endpoint. */
+  liveSockets: number | null;
   /** Upper bounds (seconds) of the latency buckets; `latency.buckets` counts align with them. */
   latencyBucketsSeconds: number[];
   upstreams: UpstreamView[];
@@ -60,7 +58,8 @@ export async function upstreamsView(
   sources: { registry?: UpstreamRegistry; events?: UpstreamEventRing } = {},
 ): Promise<UpstreamsView> {
   const registry = sources.registry ?? upstreamRegistry;
-  const [requests, durations, liveSockets] = await Promise.all([upstreamRequests.get(), upstreamDuration.get(), openLiveSockets()]);
+  const [requests, durations] = await Promise.all([upstreamRequests.get(), upstreamDuration.get()]);
+  const liveSockets = openLiveSocketCount();
 
   const instances = new Map<string, UpstreamInstanceView>();
   const instanceOf = (service: string, id: string) => {
@@ -120,10 +119,3 @@ export async function upstreamsView(
   };
 }
 
-/** The live-sockets gauge (live/live-sockets.ts registers it). */
-async function openLiveSockets(): Promise<number> {
-  const gauge = metricsRegistry.getSingleMetric('switchyard_live_open_sockets');
-  if (!gauge) return 0;
-  const { values } = await gauge.get();
-  return values[0]?.value ?? 0;
-}

@@ -20,7 +20,8 @@ export const callerViewSchema = z.object({
   caller: z.string(),
   startedAt: z.number(),
   now: z.number(),
-  liveSockets: count.catch(0),
+  // null: the caller serves no live endpoint.
+  liveSockets: count.nullable().catch(null),
   latencyBucketsSeconds: z.array(z.number()),
   upstreams: z.array(
     z.object({

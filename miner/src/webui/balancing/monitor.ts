@@ -107,8 +107,9 @@ export class BalancingMonitor {
       const liveSockets = new Map<string, number>();
       for (const p of polled) {
         if (!p.view) continue;
+        if (p.view.liveSockets === null) continue;
         liveSockets.set(p.instance.id, p.view.liveSockets);
-        if (p.view.liveSockets > 0) this.socketServices.add(p.service);
+        this.socketServices.add(p.service);
       }
       const consul = new Map([...this.watched].map(([service, w]) => [service, w.watcher.instances().map((i) => i.id)]));
       const services = buildPanels({ consul, views, rates: this.window.rates(), liveSockets, socketServices: this.socketServices });
