@@ -50,7 +50,9 @@ quiet() {
 }
 
 build_consul() {
-  if [[ -x "$BIN_DIR/consul" ]] && "$BIN_DIR/consul" version 2>/dev/null | grep -q "Consul v$CONSUL_VERSION"; then
+  # Not `consul version | grep -q`: grep -q exits at the first match, consul may then die of
+  # SIGPIPE, and pipefail would call a cached binary missing (a needless rebuild).
+  if [[ -x "$BIN_DIR/consul" ]] && grep -q "Consul v$CONSUL_VERSION" <<<"$("$BIN_DIR/consul" version 2>/dev/null)"; then
     step "consul v$CONSUL_VERSION already cached at $BIN_DIR/consul"
     return
   fi
@@ -77,7 +79,7 @@ build_jaeger() {
   # `go build` of a module does not stamp Jaeger's own version variables, so the check reads
   # the module version from the binary's Go build info instead of `jaeger version`.
   if [[ -x "$BIN_DIR/jaeger" ]] \
-    && go version -m "$BIN_DIR/jaeger" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/jaegertracing/jaeger[[:space:]]+v$JAEGER_VERSION[[:space:]]"; then
+    && grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/jaegertracing/jaeger[[:space:]]+v$JAEGER_VERSION[[:space:]]" <<<"$(go version -m "$BIN_DIR/jaeger" 2>/dev/null)"; then
     step "jaeger v$JAEGER_VERSION already cached at $BIN_DIR/jaeger"
     return
   fi
