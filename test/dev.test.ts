@@ -14,7 +14,7 @@ import { waitFor } from './support/wait.js';
 const GATEWAY_PORT = 8080;
 const GATEWAY_ADMIN_PORT = 8081;
 const WEBUI_PORT = 8000;
-const PROCESS_NAMES = ['gateway', 'webui', 'worker', 'hasher', 'rng-1', 'rng-2', 'auth', 'social'] as const;
+const PROCESS_NAMES = ['gateway', 'webui', 'worker', 'hasher', 'rng-1', 'rng-2', 'auth', 'social', 'messenger-1', 'messenger-2'] as const;
 
 function listens(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -120,6 +120,7 @@ describe('make dev (scripts/dev.sh)', () => {
         ['rng', ['rng-1', 'rng-2']],
         ['auth', ['auth']],
         ['social', ['social']],
+        ['messenger', ['messenger-1', 'messenger-2']],
       ] as const) {
         const wanted = names.map((name) => ids[name]!);
         await waitFor(
