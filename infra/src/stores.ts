@@ -42,3 +42,42 @@ export function createMysqlPool(url: string, options: PoolOptions & { acquireTim
   });
   return boundConnectionWait(pool, acquireTimeoutMs);
 }
+
+/**
+ * Readiness of MySQL on a connection of its own, never one of the pool's: a pool saturated by
+ * load (every connection busy, callers queueing) is a busy instance, not a broken one. Probing
+ * through the pool would fail the check exactly when the instance is most needed, Consul would
+ * mark it critical, and its callers would lose their only instances under load. A ping (not a
+ * query) keeps the probe out of the traces. The connection is made on first use and again after
+ * any failure, so a MySQL that comes back makes the instance ready again by itself.
+ */
+export function createMysqlProbe(url: string): { probe: () => Promise<void>; close: () => Promise<void> } {
+  const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
+  let current: Promise<import('mysql2/promise').Connection> | undefined;
+  const connect = () => {
+    const made = mysql.createConnection({ uri: url, connectTimeout: 2_000 });
+    // A connection that dies between probes (MySQL restarted) must not take the process down.
+    made.then((c) => c.on('error', () => (current === made ? (current = undefined) : undefined))).catch(() => undefined);
+    return made;
+  };
+  const forget = (failed: typeof current) => {
+    if (current === failed) current = undefined;
+    failed?.then((c) => c.destroy()).catch(() => undefined);
+  };
+  return {
+    async probe() {
+      const connection = (current ??= connect());
+      try {
+        await (await connection).ping();
+      } catch (error) {
+        forget(connection);
+        throw error;
+      }
+    },
+    async close() {
+      const connection = current;
+      current = undefined;
+      await connection?.then((c) => c.end()).catch(() => undefined);
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { EventBus } from '../live/event-bus.js';
 import type { Logger } from '../logger.js';
 import type { Instancer } from '../sd/instancer.js';
 import { WatcherRegistry } from '../sd/watcher-registry.js';
-import { createMysqlPool, createRedis } from '../stores.js';
+import { createMysqlPool, createMysqlProbe, createRedis } from '../stores.js';
 import type { Probe } from './health.js';
 
 /** Variables of the platform's shared pieces (stores, discovery), beyond the base config. */
@@ -136,8 +136,9 @@ export function createServiceContext<C>(options: {
     mysql() {
       if (!mysql) {
         const pool = createMysqlPool(config.MYSQL_URL);
-        probes.mysql = () => pool.query('SELECT 1');
-        closers.push(() => pool.end());
+        const readiness = createMysqlProbe(config.MYSQL_URL);
+        probes.mysql = readiness.probe;
+        closers.push(() => pool.end(), readiness.close);
         mysql = pool;
       }
       return mysql;
