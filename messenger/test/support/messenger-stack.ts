@@ -7,18 +7,11 @@
  * `listen()` hears the live events messenger publishes on Redis for this stack.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { ensureDatabase, runMigrations } from '@switchyard/infra/migrations';
 import { Redis } from 'ioredis';
-import mysql, { type Pool } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { IsolatedStack, type Running } from '../../../test/support/isolated-stack.js';
-import { uniqueName } from '../../../test/support/wait.js';
+import { TestDatabase } from '../../../test/support/test-database.js';
 
-const MIGRATIONS = {
-  auth: fileURLToPath(new URL('../../../auth/migrations', import.meta.url)),
-  messenger: fileURLToPath(new URL('../../migrations', import.meta.url)),
-};
-const SERVER = process.env.TEST_MYSQL_SERVER ?? 'mysql://root@127.0.0.1:3306';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Answer {
@@ -42,16 +35,15 @@ export interface EventLog {
 }
 
 export class MessengerTestStack {
-  readonly database = uniqueName('messenger_test').replace(/-/g, '_');
-  readonly mysqlUrl = `${SERVER}/${this.database}`;
+  private readonly database = new TestDatabase('messenger_test');
+  readonly mysqlUrl = this.database.url;
   /** Short and unique: names and emails of this run carry it. */
-  readonly run = this.database.replace(/[^a-z0-9]/gi, '').slice(-8);
+  readonly run = this.database.run;
   readonly stack: IsolatedStack<'auth' | 'messenger' | 'gateway'>;
   auth!: Running;
   gateway: Running | undefined;
   /** The messenger instances started so far (`start` starts one; `addInstance` more). */
   readonly instances: Running[] = [];
-  private pool: Pool | undefined;
   private people = 0;
 
   constructor(env: Record<string, string> = {}) {
@@ -60,7 +52,7 @@ export class MessengerTestStack {
       {
         MYSQL_URL: this.mysqlUrl,
         AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        AUTH_REDIS_PREFIX: `test:${this.database}:auth:`,
+        AUTH_REDIS_PREFIX: `${this.database.redisPrefix}auth:`,
         ACCESS_LOG: 'false',
         ...env,
       },
@@ -73,9 +65,7 @@ export class MessengerTestStack {
 
   /** Creates and migrates the database (services never create tables), then starts auth and `count` messenger instances. */
   async start(count = 1): Promise<void> {
-    await ensureDatabase(this.mysqlUrl);
-    await runMigrations({ mysqlUrl: this.mysqlUrl, service: 'auth', dir: MIGRATIONS.auth });
-    await runMigrations({ mysqlUrl: this.mysqlUrl, service: 'messenger', dir: MIGRATIONS.messenger });
+    await this.database.migrate(['auth', 'messenger']);
     const [[auth], messengers] = await Promise.all([this.stack.startPassing('auth', 1), this.stack.startPassing('messenger', count)]);
     this.auth = auth;
     this.instances.push(...messengers);
@@ -145,8 +135,7 @@ export class MessengerTestStack {
 
   /** A pool on the test database, for assertions. */
   db(): Pool {
-    this.pool ??= mysql.createPool({ uri: this.mysqlUrl, connectionLimit: 2, dateStrings: true });
-    return this.pool;
+    return this.database.db();
   }
 
   async count(table: 'chats' | 'chat_members' | 'messages'): Promise<number> {
@@ -155,26 +144,14 @@ export class MessengerTestStack {
   }
 
   /** A fingerprint of messenger's tables: equal before and after means nothing was written. */
-  async snapshot(): Promise<string> {
-    const [rows] = await this.db().query('CHECKSUM TABLE chats, chat_members, messages');
-    return JSON.stringify(rows);
+  snapshot(): Promise<string> {
+    return this.database.checksum(['chats', 'chat_members', 'messages']);
   }
 
-  /** Stops the processes, then drops the database. Never throws. */
+  /** Stops the processes, then drops the database and this run's Redis keys. Never throws. */
   async teardown(): Promise<void> {
     await this.stack.stopAll();
-    await this.pool?.end().catch(() => undefined);
-    const admin = await mysql.createConnection({ uri: this.mysqlUrl }).catch(() => undefined);
-    await admin?.query(`DROP DATABASE IF EXISTS \`${this.database}\``).catch(() => undefined);
-    await admin?.end().catch(() => undefined);
-    try {
-      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      const keys = await redis.keys(`test:${this.database}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
-    } catch {
-      // Keys expire with their TTL anyway.
-    }
+    await this.database.drop();
   }
 }
 
