@@ -90,24 +90,7 @@ function render(stats) {
   $('status').textContent = `updated ${new Date(stats.now * 1000).toLocaleTimeString()}`;
 }
 
-let polling = false;
-
-async function poll() {
-  // A tick that comes while the previous poll is still waiting is skipped: a slow webui gets one
-  // request at a time from this page, not one more every second.
-  if (polling) return;
-  polling = true;
-  try {
-    const response = await fetch('/api/stats', { cache: 'no-store', signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`webui answered ${response.status}`);
-    render(await response.json());
-  } catch (error) {
-    const reason = error.name === 'TimeoutError' ? `no answer within ${POLL_TIMEOUT_MS / 1000} s` : error.message;
-    $('status').textContent = `cannot reach the webui: ${reason}`;
-  } finally {
-    polling = false;
-  }
-}
+const poll = jsonPoller('/api/stats', render, { timeoutMs: POLL_TIMEOUT_MS, status: () => $('status') });
 
 async function main() {
   makeChart();

@@ -222,23 +222,7 @@ function render(snapshot) {
     (silent.length ? ` (not: ${silent.join('; ')})` : '');
 }
 
-let polling = false;
-
-async function poll() {
-  // One request at a time: a tick that comes while the previous poll still waits is skipped.
-  if (polling) return;
-  polling = true;
-  try {
-    const response = await fetch('/api/balancing', { cache: 'no-store', signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`webui answered ${response.status}`);
-    render(await response.json());
-  } catch (error) {
-    const reason = error.name === 'TimeoutError' ? `no answer within ${POLL_TIMEOUT_MS / 1000} s` : error.message;
-    $('status').textContent = `cannot reach the webui: ${reason}`;
-  } finally {
-    polling = false;
-  }
-}
+const poll = jsonPoller('/api/balancing', render, { timeoutMs: POLL_TIMEOUT_MS, status: () => $('status') });
 
 async function main() {
   try {
