@@ -11,6 +11,7 @@
 #                   processes, after the migrations (scripts/dev.sh)
 #   make instance SERVICE=<name>   one more instance of a service next to `make dev`
 #   make bench      npm run bench
+#   make load ARGS='--route /api/v1/rng/8 --rps 15 --duration 30s'    load the gateway (npm run load; --help)
 #
 # Docker Compose (docker-compose.yml; LOCAL_IMAGES=1: a private engine and local stand-in images
 # when no Docker or no registry can be had, see scripts/docker/compose.sh):
@@ -39,7 +40,7 @@ export LOCAL_IMAGES CONSUL_CLUSTER
 INIT_SERVICES := consul jaeger mysql redis $(if $(filter 1,$(CONSUL_CLUSTER)),consul-server-2 consul-server-3 consul-client-1 consul-client-2)
 
 .PHONY: help setup setup-if-missing _setup-rest setup-npm setup-chromium docker-tools tools test infra-up infra-down \
-	migrate migrate-local migrate-compose dev instance bench init app scale ps logs down clean
+	migrate migrate-local migrate-compose dev instance bench load init app scale ps logs down clean
 
 help:
 	@awk '/^[^#]/ { exit } NR > 2 { sub(/^# ?/, "  "); print }' $(firstword $(MAKEFILE_LIST))
@@ -177,6 +178,11 @@ instance:
 bench:
 	@echo "==> bench: npm run bench"
 	@npm run bench
+
+ARGS ?= --route /api/v1/rng/8 --rps 15 --duration 10s
+load:
+	@echo "==> load: npm run load -- $(ARGS)"
+	@npm run -s load -- $(ARGS)
 
 # ---------------------------------------------------------------- Docker Compose
 init:

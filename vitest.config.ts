@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{infra,gateway,auth,messenger,social,miner}/src/**/*.test.ts'],
+          include: ['{infra,gateway,auth,messenger,social,miner}/src/**/*.test.ts', 'scripts/**/*.test.ts'],
           environment: 'node',
         },
       },
