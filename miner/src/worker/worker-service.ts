@@ -50,8 +50,12 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
       // once): an iteration that loses its hasher then is expected, not worth a warning.
       if (loop.stopRequested) {
         logger.debug({ err: (error as Error).message, ...labels }, 'mining iteration failed while stopping');
-      } else if (failures === 1 || failures % 50 === 0) {
-        // One line when a lane starts failing and then every 50th, not one per attempt.
+      } else if (failures === 1) {
+        // A single failure is routine (an upstream that just left, seen a moment before this
+        // process hears its own stop signal when the whole stack stops): the retry settles it.
+        logger.info({ err: (error as Error).message, ...labels, failures }, 'mining iteration failed; retrying after a backoff');
+      } else if (failures === 2 || failures % 50 === 0) {
+        // One warning once a lane keeps failing, then every 50th, not one per attempt.
         logger.warn({ err: (error as Error).message, ...labels, failures }, 'mining iteration failed; backing off');
       }
     },
