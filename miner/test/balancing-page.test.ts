@@ -79,10 +79,13 @@ describe('balancing page in headless Chromium (real Consul + Redis)', () => {
       return initial.every((id) => (rows[id]?.share ?? 0) > 0) && rows;
     }, { timeoutMs: 20_000 });
     expect(Object.keys(listed).sort()).toEqual([...initial].sort());
-    // Its callers: the gateway and the worker.
-    const callers = await page.textContent(`section.service[data-service="${rng}"] .callers`);
+    // Its callers: the gateway and the worker (the worker's lanes may reach rng a moment after the
+    // gateway's load does: wait for both to have called it).
+    const callers = await stack.waitFor('the gateway and the worker named as rng callers', async () => {
+      const text = (await page.textContent(`section.service[data-service="${rng}"] .callers`)) ?? '';
+      return text.includes(gateway.serviceId) && new RegExp(`worker${stack.suffix}`).test(text) && text;
+    }, { timeoutMs: 10_000 });
     expect(callers).toContain(gateway.serviceId);
-    expect(callers).toMatch(new RegExp(`worker${stack.suffix}`));
 
     // One more instance: on the page with a share of the traffic within 3 s of passing in Consul.
     const [third] = await stack.startPassing('rng', 1);
