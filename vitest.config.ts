@@ -13,9 +13,24 @@ class DisruptiveFilesLast extends BaseSequencer {
   }
 }
 
-// Two projects: fast unit tests beside the code (src/**), and integration tests (test/**) that
-// run real Consul, Jaeger, Redis and MariaDB. Integration files run one at a time: they share
-// those servers' fixed ports, and one of them restarts Consul.
+/**
+ * The chaos scenarios that fit in `make test` (CI): the rest run with `make chaos` only (a Consul
+ * cluster, database outages, a slow instance: minutes each).
+ */
+const CHAOS_IN_CI = ['kill-messenger', 'sigterm-each', 'hostile-input', 'supervisor-gone', 'zz-consul-restart'];
+
+const integrationProject = {
+  environment: 'node' as const,
+  globalSetup: ['test/global-setup.ts'],
+  fileParallelism: false,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
+// Three projects: fast unit tests beside the code (src/**); integration tests (test/**) that
+// run real Consul, Jaeger, Redis and MariaDB; and the chaos suite (test/chaos, `make chaos`).
+// Integration and chaos files run one at a time: they share those servers' fixed ports, and
+// some of them restart Consul or stop a database.
 export default defineConfig({
   test: {
     sequence: { sequencer: DisruptiveFilesLast },
@@ -31,12 +46,21 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{infra,gateway,auth,messenger,social,miner}/test/**/*.test.ts', 'test/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['test/global-setup.ts'],
-          fileParallelism: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          include: [
+            '{infra,gateway,auth,messenger,social,miner}/test/**/*.test.ts',
+            'test/*.test.ts',
+            ...CHAOS_IN_CI.map((name) => `test/chaos/${name}.test.ts`),
+          ],
+          ...integrationProject,
+        },
+      },
+      {
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          ...integrationProject,
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -40,7 +40,11 @@ JAEGER_UI=http://127.0.0.1:16686
 # Longest a graceful stop may take (runService drains for at most 10 s) before SIGKILL.
 STOP_TIMEOUT_S=30
 
-say() { echo "[dev] $*"; }
+# Output may go into a pipe whose reader is gone (`make dev | tee dev.log`, then Ctrl-C: tee dies
+# first). SIGPIPE would kill this script before it stops the services: ignore it, and let a
+# failed write be just a lost line.
+trap '' PIPE
+say() { echo "[dev] $*" 2>/dev/null || true; }
 die() { echo "[dev] error: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- preconditions
@@ -118,12 +122,28 @@ forward_stop() {
   else
     say "stopping without waiting for the drain"
   fi
-  [[ -z $SUPERVISOR ]] || kill -TERM "$SUPERVISOR" 2>/dev/null || true
+  [[ -z $SUPERVISOR ]] || stop_services TERM
 }
+
+# stop_services <signal>: through concurrently, which forwards it to each service once; if
+# concurrently itself is gone (it dies when its output pipe breaks), straight to the processes of
+# its session (setsid below), which are then orphans nobody else will signal.
+stop_services() {
+  if kill -0 "$SUPERVISOR" 2>/dev/null; then
+    kill "-$1" "$SUPERVISOR" 2>/dev/null || true
+  else
+    pkill "-$1" -s "$SUPERVISOR" 2>/dev/null || true
+  fi
+}
+# Anything left of the services' session (they outlive concurrently if it dies).
+services_left() { [[ -n $SUPERVISOR ]] && pgrep -s "$SUPERVISOR" >/dev/null 2>&1; }
 trap forward_stop INT TERM HUP
 if ((SIGNALS_SEEN > 0)); then stop_our_infra; exit 0; fi
 
 say "starting the services"
+# Every service stops by itself (deregisters, drains) if this script dies without stopping it
+# (infra/src/server/supervisor.ts), e.g. on a `kill -9`.
+export SUPERVISOR_PID=$$
 # Own session (setsid): a terminal's Ctrl-C reaches only this script, which sends each service one
 # SIGTERM through concurrently. Were the services in the terminal's process group, they would get
 # SIGINT from the terminal *and* the forwarded copy, and runService treats a second signal as
@@ -157,10 +177,10 @@ setsid concurrently \
   "${COMMANDS[@]}" &
 SUPERVISOR=$!
 # A signal that arrived while concurrently was being launched found no pid to forward to.
-if ((SIGNALS_SEEN > 0)); then kill -TERM "$SUPERVISOR" 2>/dev/null || true; fi
+if ((SIGNALS_SEEN > 0)); then stop_services TERM; fi
 
 
-cat <<EOF
+cat <<EOF 2>/dev/null || true
 [dev] ------------------------------------------------------------------
 [dev] API docs     http://127.0.0.1:$GATEWAY_PORT/api/docs   (OpenAPI: /api/openapi.json)
 [dev] gateway      http://127.0.0.1:$GATEWAY_PORT/api/v1/rng/8   (curl -si: x-served-by rotates)
@@ -176,20 +196,30 @@ cat <<EOF
 [dev] ------------------------------------------------------------------
 EOF
 
-# A trapped signal interrupts `wait`; from then on, poll until concurrently is gone, with a bound.
+# A trapped signal interrupts `wait`; from then on, poll until concurrently and every service of
+# its session are gone, with a bound.
 status=0
 wait "$SUPERVISOR" || status=$?
-if kill -0 "$SUPERVISOR" 2>/dev/null; then
+if ((SIGNALS_SEEN == 0)) && ! kill -0 "$SUPERVISOR" 2>/dev/null && services_left; then
+  say "concurrently exited while services still run; stopping them"
+  stop_services TERM
+fi
+interrupted=0
+kill -0 "$SUPERVISOR" 2>/dev/null && interrupted=1
+if ((interrupted)) || services_left; then
   deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while kill -0 "$SUPERVISOR" 2>/dev/null; do
+  while kill -0 "$SUPERVISOR" 2>/dev/null || services_left; do
     if ((SECONDS >= deadline)); then
       say "services still running ${STOP_TIMEOUT_S}s after SIGTERM; sending SIGKILL"
       kill -KILL -- "-$SUPERVISOR" 2>/dev/null || true
+      pkill -KILL -s "$SUPERVISOR" 2>/dev/null || true
     fi
     sleep 0.2 || true  # a Ctrl-C also hits this sleep: not a reason to stop waiting
   done
-  status=0
-  wait "$SUPERVISOR" || status=$?
+  if ((interrupted)); then
+    status=0
+    wait "$SUPERVISOR" || status=$?
+  fi
 fi
 trap - INT TERM HUP
 

@@ -46,7 +46,9 @@ curl -sf --max-time 1 -o /dev/null http://127.0.0.1:16686/api/services && otlp=h
 
 echo "instance: starting one more $service (ephemeral port; Ctrl-C removes it)"
 # exec: the service is this terminal's foreground process, so Ctrl-C reaches it exactly once.
-exec env PORT=0 ADMIN_PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
+# SUPERVISOR_PID: whoever ran this script (make, a shell); the service stops by itself, deregistering
+# and draining, if that process goes away without stopping it (infra/src/server/supervisor.ts).
+exec env SUPERVISOR_PID="$PPID" PORT=0 ADMIN_PORT=0 CONSUL_HTTP_ADDR="$CONSUL_URL" OTEL_EXPORTER_OTLP_ENDPOINT="$otlp" \
   REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" LOG_LEVEL="${LOG_LEVEL:-info}" ACCESS_LOG="${ACCESS_LOG:-false}" \
   MYSQL_URL="${MYSQL_URL:-mysql://root@127.0.0.1:3306/switchyard}" \
   AUTH_KEY_ENCRYPTION_KEY="${AUTH_KEY_ENCRYPTION_KEY:-c3dpdGNoeWFyZC1kZXYta2V5LWVuY3J5cHRpb24tMzI=}" \

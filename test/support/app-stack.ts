@@ -9,13 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { IsolatedStack, type Running } from './isolated-stack.js';
 import { TestDatabase } from './test-database.js';
 
-export type AppService = 'gateway' | 'auth' | 'social' | 'messenger';
+export type AppService = 'gateway' | 'auth' | 'social' | 'messenger' | 'rng';
 
 const ENTRIES: Record<AppService, string> = {
   gateway: 'gateway/src/main.ts',
   auth: 'auth/src/main.ts',
   social: 'social/src/main.ts',
   messenger: 'messenger/src/main.ts',
+  // The miner's rng: a route that needs neither MySQL nor Redis (the chaos suite's "unaffected" one).
+  rng: 'miner/src/rng/main.ts',
 };
 
 export interface Answer {

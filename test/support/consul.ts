@@ -6,14 +6,15 @@ export interface HealthEntry {
 }
 
 /** Instances of `service` as Consul reports them (`passing` only by default). */
-export async function healthOf(service: string, passing = true): Promise<HealthEntry[]> {
-  const response = await fetch(`${CONSUL}/v1/health/service/${encodeURIComponent(service)}${passing ? '?passing' : ''}`);
+export async function healthOf(service: string, passing = true, consul = CONSUL): Promise<HealthEntry[]> {
+  const response = await fetch(`${consul}/v1/health/service/${encodeURIComponent(service)}${passing ? '?passing' : ''}`);
   if (!response.ok) throw new Error(`consul answered ${response.status}`);
   return (await response.json()) as HealthEntry[];
 }
 
-export async function passingIds(service: string): Promise<string[]> {
-  return (await healthOf(service)).map((e) => e.Service.ID).sort();
+/** `consul`: the agent to ask (another than the local dev agent: the chaos suite's cluster). */
+export async function passingIds(service: string, consul = CONSUL): Promise<string[]> {
+  return (await healthOf(service, true, consul)).map((e) => e.Service.ID).sort();
 }
 
 /** Every service id registered with the local agent, whatever its health. */

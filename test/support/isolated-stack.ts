@@ -79,7 +79,8 @@ export class IsolatedStack<Service extends string> {
   /** Waits until the ids of the passing instances of `service` satisfy `condition`, and returns them. */
   waitPassing(service: string, condition: (ids: string[]) => boolean): Promise<string[]> {
     return this.waitFor(`passing ${this.name(service)} instances`, async () => {
-      const ids = await passingIds(this.name(service));
+      // Asked of the agent this stack's processes use (a cluster's client agent, in the chaos suite).
+      const ids = await passingIds(this.name(service), this.env.CONSUL_HTTP_ADDR);
       return condition(ids) && ids;
     });
   }

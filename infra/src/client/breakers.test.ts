@@ -54,6 +54,19 @@ describe('InstanceBreakers', () => {
     expect(ran).toBe(10);
   });
 
+  it("opens at once on 'gone' evidence (a refused connection), whatever the window held, and re-admits after a healthy trial", async () => {
+    const b = quickBreakers();
+    for (let i = 0; i < 20; i++) await b.run('a', attempt('healthy'));
+    await b.run('a', attempt('gone'));
+    expect(b.state('a')).toBe('open');
+    await waitFor('the trial window (half-open)', () => b.state('a') === 'half-open', { timeoutMs: 5_000, intervalMs: 5 });
+    await b.run('a', attempt('gone'));
+    expect(b.state('a')).toBe('open');
+    await waitFor('the next trial window', () => b.state('a') === 'half-open', { timeoutMs: 5_000, intervalMs: 5 });
+    await b.run('a', attempt('healthy'));
+    expect(b.state('a')).toBe('closed');
+  });
+
   it('passes on an error the attempt itself throws', async () => {
     const b = quickBreakers();
     await expect(b.run('a', async () => Promise.reject(new Error('bug')))).rejects.toThrow('bug');

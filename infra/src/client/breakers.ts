@@ -51,6 +51,11 @@ export class InstanceBreakers {
     try {
       await breaker.fire(async () => {
         const evidence = await attempt();
+        if (evidence === 'gone') {
+          // Open first: the failure recorded next must not count towards a window of its own.
+          if (!breaker.opened || breaker.halfOpen) breaker.open();
+          throw FAILING;
+        }
         if (evidence === 'failing') throw FAILING;
         if (evidence === 'none') throw NO_EVIDENCE;
       });

@@ -7,6 +7,14 @@ export type InstanceEvidence =
   | 'healthy'
   /** The instance is in trouble (unreachable, too slow, 502/503/504): counts as a failure. */
   | 'failing'
+  /**
+   * Nothing listens at the instance's address (its connection was refused): the process is gone
+   * (crashed, `kill -9`ed) and Consul has not noticed yet. The breaker opens at once instead of
+   * waiting for enough failures to fill its window; its half-open trial re-admits an instance
+   * that was only restarting. (Envoy's outlier detection counts such local-origin connect
+   * failures apart from the instance's answers for the same reason.)
+   */
+  | 'gone'
   /** Nothing learned (cancelled early, local saturation, back-pressure): not recorded. */
   | 'none';
 
@@ -73,6 +81,7 @@ export function statusRetryPolicy(options: Partial<StatusPolicyOptions> = {}): R
       return { evidence: 'healthy', retry: false };
     }
     if (!failure) return { evidence: 'healthy', retry: false };
+    if (failure.kind === 'connection_error' && refused(failure.cause)) return { evidence: 'gone', retry: true };
     const evidence = failure.countsAgainstInstance ? 'failing' : 'none';
     switch (failure.kind) {
       case 'cancelled':
@@ -90,3 +99,9 @@ export function statusRetryPolicy(options: Partial<StatusPolicyOptions> = {}): R
 }
 
 export const defaultRetryPolicy: RetryPolicy = statusRetryPolicy();
+
+/** A connection refused: undici reports the system error code on the error or its cause. */
+function refused(cause: unknown): boolean {
+  const error = cause as { code?: string; cause?: { code?: string } } | undefined;
+  return error?.code === 'ECONNREFUSED' || error?.cause?.code === 'ECONNREFUSED';
+}

@@ -108,6 +108,10 @@ describe('failures without an answer', () => {
       expect(response.instance?.id).toBe(live.instance.id);
     }
     expect(live.calls).toBe(4);
+    // One refusal was enough to eject the dead address: the later calls went straight to `live`.
+    const dead = client.instances().find((i) => i.id !== live.instance.id)!;
+    expect(client.breakerState(dead.id)).toBe('open');
+    expect(client.breakerState(live.instance.id)).toBe('closed');
   });
 
   it('follows the idempotent override both ways', async () => {

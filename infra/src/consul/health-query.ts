@@ -18,6 +18,12 @@ export interface HealthAnswer {
   entries: HealthEntry[];
   /** Set when the answer may be missing instances our ACL token may not read, with the reason. */
   aclNote?: string;
+  /**
+   * Stale reads only: milliseconds since the answering server last heard from the leader
+   * (`X-Consul-LastContact`), and whether it knows one (`X-Consul-KnownLeader`).
+   */
+  lastContactMs?: number;
+  knownLeader?: boolean;
 }
 
 /**
@@ -26,8 +32,18 @@ export interface HealthAnswer {
  */
 export type HealthQuery = (request: HealthRequest) => Promise<HealthAnswer>;
 
-/** The HealthQuery for a real agent: `GET /v1/health/service/<name>?passing&index=&wait=`. */
-export function consulHealthQuery(consul: ConsulClient): HealthQuery {
+/**
+ * The HealthQuery for a real agent: `GET /v1/health/service/<name>?passing&stale&index=&wait=`.
+ *
+ * `stale` (the default): any Consul server answers from its own copy of the catalog, not only the
+ * leader. That is Consul's own advice for discovery at scale, and it is what keeps discovery
+ * alive through a leader election: with default consistency every read fails until a new leader
+ * is elected (~15 s with default Raft timing, measured here), while a follower's copy lags the
+ * leader by milliseconds in normal operation and by at most the election when there is none. The
+ * answer says how stale it is (lastContactMs); the watcher logs when it grows.
+ */
+export function consulHealthQuery(consul: ConsulClient, options: { stale?: boolean } = {}): HealthQuery {
+  const stale = options.stale ?? true;
   return async ({ service, index, waitMs, signal }) => {
     signal.throwIfAborted();
     const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
@@ -37,6 +53,7 @@ export function consulHealthQuery(consul: ConsulClient): HealthQuery {
       const [response, body] = (await consul.health.service({
         service,
         passing: true,
+        stale,
         index: String(index),
         wait: `${waitMs}ms`,
         // Consul may hold the query up to wait + wait/16; anything far beyond that is a dead link.
@@ -44,7 +61,15 @@ export function consulHealthQuery(consul: ConsulClient): HealthQuery {
         ctx,
       } as never)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[] | undefined];
       const entries = body ?? [];
-      return { index: response.headers['x-consul-index'], entries, aclNote: aclNote(response.headers, entries, consul.hasToken) };
+      const headers = response.headers;
+      const lastContact = Number(headers['x-consul-lastcontact']);
+      return {
+        index: headers['x-consul-index'],
+        entries,
+        aclNote: aclNote(headers, entries, consul.hasToken),
+        ...(Number.isFinite(lastContact) && headers['x-consul-lastcontact'] !== undefined && { lastContactMs: lastContact }),
+        ...(headers['x-consul-knownleader'] !== undefined && { knownLeader: headers['x-consul-knownleader'] === 'true' }),
+      };
     } finally {
       signal.removeEventListener('abort', cancel);
     }

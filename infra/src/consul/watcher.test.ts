@@ -254,6 +254,29 @@ describe('Watcher loop', () => {
     }
   });
 
+  it('uses answers from a server without a leader, saying so once per leaderless streak', async () => {
+    const { logger, lines } = capturedLogger();
+    const leaderless = (index: string, ...ids: string[]): HealthAnswer => ({ ...answer(index, ...ids), knownLeader: false, lastContactMs: 12_000 });
+    const script = scripted([
+      answer('10', 'a1', 'b2'),
+      leaderless('11', 'a1', 'b2', 'c3'),
+      leaderless('12', 'a1', 'c3'),
+      { ...answer('13', 'a1', 'c3'), knownLeader: true, lastContactMs: 0 },
+    ]);
+    const w = watcher(script.query, { logger });
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(100);
+    // A stale answer is the freshest there is during an election: the list follows it.
+    expect(ids(w)).toEqual(['a1', 'b2', 'c3']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(ids(w)).toEqual(['a1', 'c3']);
+    const said = (text: string) => lines.filter((line) => String(line.msg).includes(text));
+    expect(said('no leader right now')).toHaveLength(1);
+    expect(said('no leader right now')[0]).toMatchObject({ level: 40, knownLeader: false, lastContactMs: 12_000 });
+    expect(said('has a leader again')).toHaveLength(1);
+    expect(w.consecutiveFailures).toBe(0);
+  });
+
   it('needs a consul client or a query', () => {
     expect(() => new Watcher({ service: 'svc' })).toThrow(/needs a consul client or a query/);
   });

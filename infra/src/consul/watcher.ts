@@ -42,6 +42,19 @@ export interface WatcherOptions {
    * value would turn a Consul blip into NoHealthyInstance for everyone.
    */
   recoveryGraceMs?: number;
+  /**
+   * Read from any Consul server (`?stale`, the default) rather than only the leader, so discovery
+   * keeps answering through a leader election (see consulHealthQuery). False: default
+   * consistency, where every read fails while the cluster has no leader (the watcher then keeps
+   * its last list, as in any outage).
+   */
+  staleReads?: boolean;
+  /**
+   * A stale answer whose server has not heard from a leader for longer than this is still used
+   * (nothing fresher exists), but logged once per such streak: the operator should know that
+   * discovery runs on a copy that no longer follows the cluster.
+   */
+  staleWarnMs?: number;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 5_000 };
@@ -69,6 +82,8 @@ export class Watcher implements Instancer {
   /** Length of the current streak of refusals (401/403). */
   private refusals = 0;
   private aclNoted = false;
+  /** The current answers come from a server without a leader (or out of touch with it). */
+  private leaderless = false;
   /** Time of the last successful answer from Consul, 0 before the first. */
   lastSyncAt = 0;
   consecutiveFailures = 0;
@@ -79,7 +94,7 @@ export class Watcher implements Instancer {
   constructor(private readonly options: WatcherOptions) {
     this.service = options.service;
     if (options.query) this.query = options.query;
-    else if (options.consul) this.query = consulHealthQuery(options.consul);
+    else if (options.consul) this.query = consulHealthQuery(options.consul, { stale: options.staleReads ?? true });
     else throw new TypeError(`Watcher(${options.service}) needs a consul client or a query`);
     this.firstAnswer = new Promise((resolve) => (this.markAnswered = resolve));
   }
@@ -220,6 +235,7 @@ export class Watcher implements Instancer {
     this.consecutiveFailures = 0;
     this.unreachable = false;
     this.refusals = 0;
+    this.noteStaleness(answer);
     if (answer.aclNote && !this.aclNoted) {
       this.aclNoted = true;
       this.options.logger?.warn({ upstream: this.service }, `watching ${this.service}: ${answer.aclNote}`);
@@ -234,6 +250,21 @@ export class Watcher implements Instancer {
       this.apply(next);
     }
     this.markAnswered();
+  }
+
+  /** One line when answers start coming from a cluster without a leader, one when it has one again. */
+  private noteStaleness(answer: HealthAnswer): void {
+    const outOfTouch = answer.knownLeader === false || (answer.lastContactMs ?? 0) > (this.options.staleWarnMs ?? 10_000);
+    if (outOfTouch === this.leaderless) return;
+    this.leaderless = outOfTouch;
+    if (outOfTouch) {
+      this.options.logger?.warn(
+        { upstream: this.service, knownLeader: answer.knownLeader ?? null, lastContactMs: answer.lastContactMs ?? null },
+        `consul has no leader right now; discovery of ${this.service} goes on from a server's own copy of the catalog`,
+      );
+    } else {
+      this.options.logger?.info({ upstream: this.service }, `consul has a leader again; discovery of ${this.service} follows it`);
+    }
   }
 
   private apply(next: Instance[]): void {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../config.js';
 import { StartAborted, startService } from './lifecycle.js';
 import type { RunningService, ServiceSpec } from './service-spec.js';
+import { supervisorPid, watchSupervisor } from './supervisor.js';
 
 /** The hard stop when nothing else worked: the budgets of the shutdown steps sit inside it. */
 const DEFAULT_TIMEOUT_MS = 25_000;
@@ -11,7 +12,8 @@ const DEFAULT_TIMEOUT_MS = 25_000;
  * first, before anything starts: a SIGTERM during start stops the start (nothing gets registered
  * for a process that is leaving) instead of killing it halfway. Exits 0 after a graceful
  * shutdown, 1 with one clear line on bad configuration or a failed start, 1 when shutdown
- * overran SHUTDOWN_TIMEOUT_MS, 130 on a second signal.
+ * overran SHUTDOWN_TIMEOUT_MS, 130 on a second signal. SIGHUP (the terminal went away) stops it
+ * like SIGTERM, and so does the end of its supervisor (SUPERVISOR_PID, see supervisor.ts).
  */
 export async function runService<E extends z.ZodRawShape = {}>(spec: ServiceSpec<E>): Promise<void> {
   const stopRequested = new AbortController();
@@ -42,6 +44,27 @@ export async function runService<E extends z.ZodRawShape = {}>(spec: ServiceSpec
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  // Output into a pipe whose reader is gone (a supervisor that died, `| tee` interrupted) fails
+  // with EPIPE; unhandled, that error would kill the process before it deregisters.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  let supervisor: number | undefined;
+  try {
+    supervisor = supervisorPid(process.env.SUPERVISOR_PID);
+  } catch (error) {
+    process.stderr.write(`${spec.name}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  if (supervisor !== undefined) {
+    watchSupervisor(supervisor, () => {
+      process.stderr.write(`${spec.name}: its supervisor (pid ${supervisor}) is gone; stopping\n`);
+      if (signals === 0) onSignal('SIGTERM');
+    });
+  }
   // A crash still deregisters (bounded), so callers stop routing to us at once rather than after
   // Consul's check fails.
   process.on('uncaughtException', (error) => {
