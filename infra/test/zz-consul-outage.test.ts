@@ -4,47 +4,16 @@
  * process; once Consul is back, every instance re-registers by itself within seconds.
  * Whatever happens, Consul is started again at the end.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CONSUL, passingIds } from '../../test/support/consul.js';
-import { REPO_ROOT, stopAllProcesses } from '../../test/support/processes.js';
+import { passingIds } from '../../test/support/consul.js';
+import { componentUp, startComponent, stopComponent } from '../../test/support/infra-control.js';
+import { stopAllProcesses } from '../../test/support/processes.js';
 import { uniqueName, waitFor } from '../../test/support/wait.js';
 import { clientFor, closeInProcess, ids, startEcho, watch } from './support/echo.js';
 
-const run = promisify(execFile);
-
-async function consulUp(): Promise<boolean> {
-  try {
-    const response = await fetch(`${CONSUL}/v1/status/leader`, { signal: AbortSignal.timeout(1_000) });
-    return response.ok && (await response.text()).length > 2;
-  } catch {
-    return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function startConsul(): Promise<void> {
-  await run('bash', ['scripts/infra.sh', 'start', 'consul'], { cwd: REPO_ROOT, timeout: 120_000 });
-}
-
-/** Stops the agent scripts/infra.sh started (the only one we may stop) and waits until it is gone. */
-async function stopConsul(): Promise<void> {
-  const { stdout } = await run('bash', ['scripts/infra.sh', 'pid', 'consul'], { cwd: REPO_ROOT }).catch((error: Error) => {
-    throw new Error(`cannot simulate an outage: Consul was not started by scripts/infra.sh (${error.message})`);
-  });
-  const pid = Number(stdout.trim());
-  process.kill(pid, 'SIGTERM');
-  await waitFor('consul to stop', async () => !alive(pid) && !(await consulUp()), { timeoutMs: 30_000, intervalMs: 50 });
-}
+const consulUp = () => componentUp('consul');
+const startConsul = () => startComponent('consul');
+const stopConsul = () => stopComponent('consul');
 
 afterEach(async () => {
   await closeInProcess();

@@ -5,56 +5,17 @@
  * the way scripts/infra.sh stops what it runs (SIGTERM to mariadbd, wait for the exit) and
  * started again with `scripts/infra.sh start mariadb`; afterAll restarts it whatever happened.
  */
-import { execFile } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { componentUp, startComponent, stopComponent } from '../../test/support/infra-control.js';
 import { launch } from '../../test/support/isolated-stack.js';
-import { REPO_ROOT, stopAllProcesses } from '../../test/support/processes.js';
+import { stopAllProcesses } from '../../test/support/processes.js';
 import { uniqueName, waitFor } from '../../test/support/wait.js';
 
-const run = promisify(execFile);
 const MYSQL_URL = 'mysql://root@127.0.0.1:3306/mysql';
 
-/** MariaDB accepts connections on 127.0.0.1:3306. */
-function mariadbUp(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: 3306 });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function startMariadb(): Promise<void> {
-  await run('bash', ['scripts/infra.sh', 'start', 'mariadb'], { cwd: REPO_ROOT, timeout: 120_000 });
-}
-
-/** SIGTERM to the running mariadbd (whoever started it: here the system did), then wait until it is gone. */
-async function stopMariadb(): Promise<void> {
-  const { stdout } = await run('pgrep', ['-xo', 'mariadbd']).catch(() => {
-    throw new Error('cannot simulate an outage: no mariadbd process is running');
-  });
-  const pid = Number(stdout.trim());
-  process.kill(pid, 'SIGTERM');
-  await waitFor('mariadbd to exit', async () => !alive(pid) && !(await mariadbUp()), { timeoutMs: 60_000, intervalMs: 100 });
-}
+const mariadbUp = () => componentUp('mariadb');
+const startMariadb = () => startComponent('mariadb');
+const stopMariadb = () => stopComponent('mariadb');
 
 async function timedGet(url: string): Promise<{ status: number; body: unknown; ms: number }> {
   const started = Date.now();

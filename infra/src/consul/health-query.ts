@@ -19,7 +19,8 @@ export interface HealthAnswer {
   /** Set when the answer may be missing instances our ACL token may not read, with the reason. */
   aclNote?: string;
   /**
-   * Stale reads only: milliseconds since the answering server last heard from the leader
+   * Stale reads of the blocking-query backend only (the streaming backend's answers carry no such
+   * evidence): milliseconds since the answering server last heard from the leader
    * (`X-Consul-LastContact`), and whether it knows one (`X-Consul-KnownLeader`).
    */
   lastContactMs?: number;
@@ -62,13 +63,16 @@ export function consulHealthQuery(consul: ConsulClient, options: { stale?: boole
       } as never)) as unknown as [{ headers: Record<string, string | undefined> }, HealthEntry[] | undefined];
       const entries = body ?? [];
       const headers = response.headers;
+      // Answers of the streaming backend (agents serve blocking health queries from a server's
+      // event stream) always say KnownLeader false and LastContact 0: no evidence either way.
+      const judged = headers['x-consul-query-backend'] !== 'streaming';
       const lastContact = Number(headers['x-consul-lastcontact']);
       return {
         index: headers['x-consul-index'],
         entries,
         aclNote: aclNote(headers, entries, consul.hasToken),
-        ...(Number.isFinite(lastContact) && headers['x-consul-lastcontact'] !== undefined && { lastContactMs: lastContact }),
-        ...(headers['x-consul-knownleader'] !== undefined && { knownLeader: headers['x-consul-knownleader'] === 'true' }),
+        ...(judged && Number.isFinite(lastContact) && headers['x-consul-lastcontact'] !== undefined && { lastContactMs: lastContact }),
+        ...(judged && headers['x-consul-knownleader'] !== undefined && { knownLeader: headers['x-consul-knownleader'] === 'true' }),
       };
     } finally {
       signal.removeEventListener('abort', cancel);

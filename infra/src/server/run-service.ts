@@ -60,8 +60,8 @@ export async function runService<E extends z.ZodRawShape = {}>(spec: ServiceSpec
     process.exit(1);
   }
   if (supervisor !== undefined) {
-    watchSupervisor(supervisor, () => {
-      process.stderr.write(`${spec.name}: its supervisor (pid ${supervisor}) is gone; stopping\n`);
+    watchSupervisor(supervisor, (reason) => {
+      process.stderr.write(`${spec.name}: ${reason}; stopping\n`);
       if (signals === 0) onSignal('SIGTERM');
     });
   }
