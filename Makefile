@@ -12,6 +12,10 @@
 #   make instance SERVICE=<name>   one more instance of a service next to `make dev`
 #   make bench      npm run bench
 #   make load ARGS='--route /api/v1/rng/8 --rps 15 --duration 30s'    load the gateway (npm run load; --help)
+#   make chaos      the chaos suite (test/chaos: kills, outages, hostile input under load, ~10 min),
+#                   then RELIABILITY.md from what it measured
+#   make cluster-up / cluster-down / cluster-status   a real Consul cluster on loopback: 3 servers
+#                   (127.0.0.11-13) and 2 client agents (http://127.0.0.21:8500, http://127.0.0.22:8500)
 #
 # Docker Compose (docker-compose.yml; LOCAL_IMAGES=1: a private engine and local stand-in images
 # when no Docker or no registry can be had, see scripts/docker/compose.sh):
@@ -40,7 +44,8 @@ export LOCAL_IMAGES CONSUL_CLUSTER
 INIT_SERVICES := consul jaeger mysql redis $(if $(filter 1,$(CONSUL_CLUSTER)),consul-server-2 consul-server-3 consul-client-1 consul-client-2)
 
 .PHONY: help setup setup-if-missing _setup-rest setup-npm setup-chromium docker-tools tools test infra-up infra-down \
-	migrate migrate-local migrate-compose dev instance bench load init app scale ps logs down clean
+	migrate migrate-local migrate-compose dev instance bench load chaos cluster-up cluster-down cluster-status \
+	init app scale ps logs down clean
 
 help:
 	@awk '/^[^#]/ { exit } NR > 2 { sub(/^# ?/, "  "); print }' $(firstword $(MAKEFILE_LIST))
@@ -183,6 +188,18 @@ ARGS ?= --route /api/v1/rng/8 --rps 15 --duration 10s
 load:
 	@echo "==> load: npm run load -- $(ARGS)"
 	@npm run -s load -- $(ARGS)
+
+chaos:
+	@$(MAKE) setup-if-missing SETUP_DOCKER=no
+	@echo "==> chaos: npm run chaos (vitest --project chaos, then scripts/chaos-report.ts writes RELIABILITY.md)"
+	@npm run -s chaos
+
+cluster-up:
+	@bash scripts/cluster.sh start
+cluster-down:
+	@bash scripts/cluster.sh stop
+cluster-status:
+	@bash scripts/cluster.sh status
 
 # ---------------------------------------------------------------- Docker Compose
 init:

@@ -16,7 +16,8 @@ cd "$REPO"
 export PATH="$REPO/node_modules/.bin:$PATH"
 
 SERVICES=(gateway auth social messenger rng hasher worker webui)
-CONSUL_URL=http://127.0.0.1:8500
+# The dev agent, or any other (e.g. a client agent of `make cluster-up`: http://127.0.0.21:8500).
+CONSUL_URL=${CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}
 
 die() { echo "instance: $*" >&2; exit "${2:-1}"; }
 usage() {

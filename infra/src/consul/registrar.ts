@@ -159,10 +159,27 @@ export class Registrar {
     this.options.logger?.info({ registrationId: r.id, address: r.address, port: r.port }, `registered ${r.id} in consul`);
   }
 
+  /**
+   * An agent that restarted with its data dir still knows us, but it restarts our check as
+   * critical until the check's first run, up to an interval later; and a registration on top of
+   * an existing check keeps the check's status (measured on Consul 1.14). When our probes pass,
+   * the entry is dropped and registered afresh as passing, so we are routable again at once.
+   */
+  private async refreshAfterAgentRestart(): Promise<void> {
+    const ready = (await this.options.isReady?.().catch(() => false)) ?? true;
+    if (this.stopped || !ready) return;
+    this.options.logger?.info({ registrationId: this.registration.id }, 'the consul agent is back; registering afresh as passing');
+    await this.options.consul.agent.service.deregister({ id: this.registration.id, timeout: 1_000 } as never);
+    if (this.stopped) return;
+    await this.register('passing');
+  }
+
   private async keepRegistered(): Promise<void> {
     const every = this.options.heartbeatMs ?? 1_000;
     /** The last failure logged, so a lasting one (e.g. a revoked token) is one line, not one a second. */
     let lastFailure: string | undefined;
+    /** The agent did not answer at all since the last successful round (down, restarting). */
+    let agentWasDown = false;
     while (!this.stopped) {
       await sleep(every, this.stop.signal);
       if (this.stopped) return;
@@ -179,9 +196,15 @@ export class Registrar {
             `consul lost our registration; registering again as ${ready ? 'passing' : 'critical'}`,
           );
           await this.register(ready ? 'passing' : 'critical');
+        } else if (agentWasDown) {
+          await this.refreshAfterAgentRestart();
         }
+        agentWasDown = false;
         lastFailure = undefined;
       } catch (error) {
+        // Only a refused connection says the agent process was gone; a slow answer (timeout)
+        // must not make us drop and re-add our entry.
+        if (connectionRefused(error)) agentWasDown = true;
         // Agent down: the next round tries again (the watchers log the outage). An agent that
         // answers and still fails us is worth a line.
         if (httpStatusOf(error) !== undefined) {
@@ -194,4 +217,9 @@ export class Registrar {
       }
     }
   }
+}
+
+function connectionRefused(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; cause?: { code?: string } } | undefined;
+  return e?.code === 'ECONNREFUSED' || e?.cause?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e?.message ?? '');
 }

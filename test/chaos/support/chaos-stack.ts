@@ -23,8 +23,14 @@ export interface ChaosStackOptions {
   liveSockets?: number;
   /** Variables for every process. */
   env?: Record<string, string>;
-  /** Variables per service (e.g. the Consul agent each one registers through). */
+  /** Variables per service. */
   envOf?: Partial<Record<'gateway' | 'auth' | 'social' | 'messenger' | 'rng', Record<string, string>>>;
+  /**
+   * Consul agents (HTTP addresses) the processes register and discover through, as in
+   * production where each host runs its own client agent: instance i of each service uses
+   * agents[i % n], gateways agents[0]. Default: the local dev agent.
+   */
+  agents?: string[];
 }
 
 export interface Ledger {
@@ -50,7 +56,8 @@ export class ChaosStack {
   readonly live: LiveRecorder[] = [];
 
   constructor(private readonly options: ChaosStackOptions) {
-    this.app = new AppStack({ ...FAST_FAILURE_DETECTION, ...options.env });
+    const agent = options.agents?.[0];
+    this.app = new AppStack({ ...FAST_FAILURE_DETECTION, ...(agent && { CONSUL_HTTP_ADDR: agent }), ...options.env });
   }
 
   async start(): Promise<this> {
@@ -59,9 +66,16 @@ export class ChaosStack {
     const stack = this.app.stack;
     const services = (['auth', 'social', 'messenger', 'rng'] as const).filter((s) => (counts[s] ?? 0) > 0);
     const gatewayEnv = { GATEWAY_TUNNEL_IDLE_MS: '3000', ...envOf.gateway };
+    const agents = this.options.agents ?? [];
+    const placed = (i: number): Record<string, string> => (agents.length > 0 ? { CONSUL_HTTP_ADDR: agents[i % agents.length]! } : {});
+    const startService = async (service: (typeof services)[number]) => {
+      const running = await Promise.all(Array.from({ length: counts[service]! }, (_, i) => stack.start(service, { ...envOf[service], ...placed(i) })));
+      await stack.waitPassing(service, (ids) => running.every((r) => ids.includes(r.serviceId)));
+      return running;
+    };
     const [gateways, ...started] = await Promise.all([
       Promise.all(Array.from({ length: this.options.gateways ?? 1 }, () => stack.start('gateway', gatewayEnv))),
-      ...services.map((service) => stack.startPassing(service, counts[service]!, envOf[service] ?? {})),
+      ...services.map(startService),
     ]);
     this.gateways = gateways;
     this.app.gateway = gateways[0]!;
