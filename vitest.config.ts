@@ -17,7 +17,7 @@ class DisruptiveFilesLast extends BaseSequencer {
  * The chaos scenarios that fit in `make test` (CI): the rest run with `make chaos` only (a Consul
  * cluster, database outages, a slow instance: minutes each).
  */
-const CHAOS_IN_CI = ['kill-messenger', 'sigterm-each', 'hostile-input', 'supervisor-gone', 'zz-consul-restart'];
+const CHAOS_IN_CI = ['kill-messenger', 'sigterm-each', 'cluster-client-agent', 'hostile-input', 'supervisor-gone', 'zz-consul-restart'];
 
 const integrationProject = {
   environment: 'node' as const,
