@@ -181,6 +181,13 @@ instance:
 	@bash scripts/instance.sh $(strip $(SERVICE))
 
 bench:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  echo "==> bench: installing Debian's wrk (the gateway-hop benchmark's load generator)"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk </dev/null >/dev/null \
+	    || { $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk </dev/null >/dev/null; } \
+	    || echo "==> bench: warning: wrk could not be installed; gateway-hop will fail"; \
+	fi
 	@echo "==> bench: npm run bench"
 	@npm run bench
 
