@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { registerStoreInstrumentations, startTracing, type TracingHandle } from '../tracing.js';
 import { createAdminApp, createApp } from './app.js';
 import { createServiceContext, platformConfigShape, type ContextResources, type PlatformConfig } from './context.js';
-import { runProbes, type HealthState, type Probe } from './health.js';
+import { markDegrading, runProbes, type HealthState, type Probe } from './health.js';
 import { drain, listen, trackInFlight } from './http-server.js';
 import { advertiseAddress, serviceIdFor } from './network.js';
 import type { RunningService, ServiceParts, ServiceSpec } from './service-spec.js';
@@ -43,6 +43,7 @@ export async function startService<E extends z.ZodRawShape = {}>(
   const parts = await spec.setup(resources.ctx);
   resources.sealClients();
   Object.assign(resources.probes, parts.probes);
+  markDegrading(resources.probes, parts.degradedWithout);
   if (options.stopRequested?.aborted) {
     await closeResources(resources);
     throw new StartAborted(`${name}: stop requested during setup; not listening, not registering`);
@@ -177,7 +178,9 @@ async function waitUntilReady(probes: Record<string, Probe>, logger: Logger, sta
   for (let attempt = 0; !state.draining; attempt++) {
     const { ok, checks } = await runProbes(probes);
     if (ok) return;
-    if (attempt % 10 === 0) logger.warn({ checks }, 'not ready yet; registering in consul once the probes pass');
-    await sleep(500);
+    // A connection still being opened is the usual reason at start: ask again soon (25 ms,
+    // doubling to 500 ms), and say so only once it takes longer than that.
+    if (attempt % 10 === 4) logger.warn({ checks }, 'not ready yet; registering in consul once the probes pass');
+    await sleep(Math.min(500, 25 * 2 ** attempt));
   }
 }
