@@ -15,6 +15,10 @@
 #    Consul and drains; a second Ctrl-C makes them exit at once. Then scripts/infra.sh stops the
 #    components this run started, and only those.
 #
+# CONSUL_CLUSTER=1: instead of the dev agent, a real Consul cluster on loopback (scripts/cluster.sh:
+# 3 servers, 2 client agents); the services register and discover through the client agents,
+# alternating between them, as on two hosts; the UI is on the first server. The cluster is
+# stopped on exit if this run started it.
 # More instances: `make instance SERVICE=rng` (scripts/instance.sh) in another terminal.
 # Environment: LOG_LEVEL (default info), ACCESS_LOG (default false here: the miner makes ~100
 # requests/s, which would bury the lifecycle lines — registrations, instance changes, breakers;
@@ -34,7 +38,14 @@ GATEWAY_PORT=8080
 # The gateway's /health and /metrics: loopback only, off the public port.
 GATEWAY_ADMIN_PORT=8081
 WEBUI_PORT=8000
+CONSUL_CLUSTER=${CONSUL_CLUSTER:-0}
 CONSUL_URL=http://127.0.0.1:8500
+# Cluster mode: the client agents the services use in turn, and the UI of the first server.
+AGENTS=("$CONSUL_URL")
+if [[ $CONSUL_CLUSTER == 1 ]]; then
+  AGENTS=(http://127.0.0.21:8500 http://127.0.0.22:8500)
+  CONSUL_URL=http://127.0.0.11:8500
+fi
 OTLP_URL=http://127.0.0.1:4318
 JAEGER_UI=http://127.0.0.1:16686
 # Longest a graceful stop may take (runService drains for at most 10 s) before SIGKILL.
@@ -76,9 +87,13 @@ done
 # infra.sh remembers what *it* started, whichever run that was; this run stops only the
 # components that were down before it began, so a Consul someone else relies on keeps running.
 OURS=()
-for component in mariadb redis consul jaeger; do
+LOCAL_CONSUL=consul
+[[ $CONSUL_CLUSTER == 1 ]] && LOCAL_CONSUL=""
+for component in mariadb redis $LOCAL_CONSUL jaeger; do
   bash scripts/infra.sh status "$component" >/dev/null 2>&1 || OURS+=("$component")
 done
+OUR_CLUSTER=0
+if [[ $CONSUL_CLUSTER == 1 ]] && ! bash scripts/cluster.sh status >/dev/null 2>&1; then OUR_CLUSTER=1; fi
 
 stop_our_infra() {
   if [[ ${SWITCHYARD_DEV_KEEP_INFRA:-0} == 1 ]]; then
@@ -86,9 +101,13 @@ stop_our_infra() {
     return 0
   fi
   ((${#OURS[@]} == 0)) || bash scripts/infra.sh stop "${OURS[@]}" || true
+  ((OUR_CLUSTER == 0)) || bash scripts/cluster.sh stop || true
 }
 
-bash scripts/infra.sh start mariadb redis consul || { stop_our_infra; die "the infrastructure did not start"; }
+bash scripts/infra.sh start mariadb redis $LOCAL_CONSUL || { stop_our_infra; die "the infrastructure did not start"; }
+if [[ $CONSUL_CLUSTER == 1 ]]; then
+  bash scripts/cluster.sh start || { stop_our_infra; die "the Consul cluster did not start"; }
+fi
 if ! bash scripts/infra.sh start jaeger; then
   say "warning: Jaeger did not start ('make tools' builds it); running without tracing"
   OTLP_URL=""
@@ -168,6 +187,10 @@ for service in "${APP_SERVICES[@]}"; do
     auth) NAMES+=("$service"); COLORS+=(red); COMMANDS+=("$(run 0 "$service/src/main.ts")") ;;
     *) NAMES+=("$service"); COLORS+=(white); COMMANDS+=("$(run 0 "$service/src/main.ts")") ;;
   esac
+done
+# Each process registers and discovers through the next Consul agent in turn (one unless cluster mode).
+for i in "${!COMMANDS[@]}"; do
+  COMMANDS[i]=${COMMANDS[i]/exec env /exec env CONSUL_HTTP_ADDR=${AGENTS[i % ${#AGENTS[@]}]} }
 done
 join() { local IFS=,; echo "$*"; }
 setsid concurrently \

@@ -16,8 +16,11 @@ cd "$REPO"
 export PATH="$REPO/node_modules/.bin:$PATH"
 
 SERVICES=(gateway auth social messenger rng hasher worker webui)
-# The dev agent, or any other (e.g. a client agent of `make cluster-up`: http://127.0.0.21:8500).
-CONSUL_URL=${CONSUL_HTTP_ADDR:-http://127.0.0.1:8500}
+# The dev agent, or any other (e.g. a client agent of `make cluster-up`: http://127.0.0.21:8500);
+# CONSUL_CLUSTER=1 (as `CONSUL_CLUSTER=1 make dev`) picks the cluster's second client agent.
+DEFAULT_AGENT=http://127.0.0.1:8500
+[[ ${CONSUL_CLUSTER:-0} == 1 ]] && DEFAULT_AGENT=http://127.0.0.22:8500
+CONSUL_URL=${CONSUL_HTTP_ADDR:-$DEFAULT_AGENT}
 
 die() { echo "instance: $*" >&2; exit "${2:-1}"; }
 usage() {
