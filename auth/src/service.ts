@@ -57,5 +57,8 @@ export function setupAuth(ctx: ServiceContext<AuthConfig>): ServiceParts {
   return {
     routes: authRoutes({ accounts, sessions, signIn: new SignIn(throttle, accounts, sessions), keys, verifier, trustedProxies: config.TRUSTED_PROXIES }),
     probes: { signing_keys: () => keys.ready() },
+    // Redis holds only the sign-in throttling counters: while it is down sign-in answers 503 (no
+    // guessing without a shared count), and every other route (profiles, refresh, keys) works on.
+    degradedWithout: ['redis'],
   };
 }

@@ -43,6 +43,9 @@ export function setupMessenger(ctx: ServiceContext<MessengerConfig>): ServicePar
   return {
     upgrade: live.upgrade,
     onShutdown: (budget) => live.onShutdown(budget),
+    // Redis only carries live events: sends and history are MySQL's, and a socket that missed
+    // events while it was down resumes from MySQL (live-feed.ts). The instance stays in Consul.
+    degradedWithout: ['redis', 'redisEvents'],
     routes: messengerRoutes({
       verifier: ctx.tokenVerifier(),
       chats: new Chats(chatStore, new AuthUsers(ctx.client('auth', AUTH_CALL_TIMEOUTS))),

@@ -54,5 +54,8 @@ export function setupSocial(ctx: ServiceContext<SocialConfig>): ServiceParts {
     }),
     upgrade: live.upgrade,
     onShutdown: (budget) => live.onShutdown(budget),
+    // Redis is the feed's cache and the live feed's fan-out, never the truth: while it is down,
+    // feeds are read from MySQL and sockets hear nothing new, but the instance stays in Consul.
+    degradedWithout: ['redis', 'redisEvents'],
   };
 }

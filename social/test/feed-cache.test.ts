@@ -2,12 +2,14 @@
  * The feed cache's Lua scripts on the real Redis: the layout and the guarantees the feed relies on
  * (an empty feed is not a miss, a rebuild that raced a write is dropped, fan-out only into cached
  * feeds and in id order, reads only show current friends' posts, the cap hands older pages to
- * the database).
+ * the database), and that it fails at once while its connection is down.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { RedisFeedCache } from '../src/store/feed-cache.js';
+import { createRedis } from '@switchyard/infra';
+import { CacheOffline, RedisFeedCache } from '../src/store/feed-cache.js';
+import { unavailableDependency } from '../../infra/src/server/dependency-errors.js';
 import { uniqueName } from '../../test/support/wait.js';
 
 describe('the Redis feed cache (real Redis)', () => {
@@ -87,5 +89,40 @@ describe('the Redis feed cache (real Redis)', () => {
     expect([...(await cache.posts(['42', '43', '44'])).values()]).toEqual([post]);
     await cache.forgetPost('42');
     expect((await cache.posts(['42'])).size).toBe(0);
+  });
+});
+
+describe('the Redis feed cache while its connection is down', () => {
+  it('fails every operation at once (no waiting through reconnections), as an outage the API answers 503', async () => {
+    // The platform's connection settings (offline queue on, retries): nothing listens on port 1.
+    const redis = createRedis('redis://127.0.0.1:1', { connectTimeout: 200 });
+    redis.on('error', () => {});
+    const cache = new RedisFeedCache(redis, { keyPrefix: `test:${uniqueName('offline')}:`, cacheSize: 3, ttlSeconds: 60 });
+    const user = randomUUID();
+    try {
+      const operations = [
+        () => cache.read(user, undefined, 10),
+        () => cache.version(user),
+        () => cache.replace(user, '', { friends: [], entries: [], complete: true }),
+        () => cache.invalidate([user]),
+        () => cache.addEntry({ postId: '1', authorId: user }, [user]),
+        () => cache.removeEntry({ postId: '1', authorId: user }, [user]),
+        () => cache.posts(['1']),
+        () => cache.rememberPosts([{ id: '1', authorId: user, text: 'x', createdAt: new Date().toISOString() }]),
+        () => cache.forgetPost('1'),
+      ];
+      for (const operation of operations) {
+        const started = performance.now();
+        const error = await operation().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CacheOffline);
+        expect(unavailableDependency(error)).toBe('redis');
+        expect(performance.now() - started).toBeLessThan(50);
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -98,6 +98,30 @@ describe('EventBus', () => {
     expect(subscriber.commands).toEqual(['SUBSCRIBE live:-t1:user:1 live:-t1:user:2']);
   });
 
+  it('reports a lost subscriber connection once per loss, not for each failed reconnection, and not after close', async () => {
+    const { events, subscriber } = bus();
+    let interruptions = 0;
+    const stop = events.onInterrupted(() => (interruptions += 1));
+    subscriber.emit('ready');
+    subscriber.emit('close');
+    // ioredis closes again after each failed reconnection attempt: the same outage.
+    subscriber.emit('close');
+    subscriber.emit('close');
+    expect(interruptions).toBe(1);
+    subscriber.emit('ready');
+    subscriber.emit('close');
+    expect(interruptions).toBe(2);
+    stop();
+    subscriber.emit('ready');
+    subscriber.emit('close');
+    expect(interruptions).toBe(2);
+    events.onInterrupted(() => (interruptions += 1));
+    subscriber.emit('ready');
+    await events.close();
+    subscriber.emit('close');
+    expect(interruptions).toBe(2);
+  });
+
   it('closes its subscriber connection and refuses new subscriptions after', async () => {
     const { events, subscriber } = bus();
     events.subscribe('user:1', () => {});

@@ -59,8 +59,25 @@ const received = new Counter({
 
 export class EventBus {
   private readonly listeners = new Map<string, Set<EventListener>>();
+  private readonly interruptionListeners = new Set<() => void>();
   private readonly onMessage = (channel: string, message: string) => this.deliver(channel, message);
-  private readonly onReady = () => this.resubscribeAll();
+  private readonly onReady = () => {
+    this.connected = true;
+    this.resubscribeAll();
+  };
+  /** The subscriber connection closed; reported once per loss (a reconnection that fails closes again). */
+  private readonly onConnectionClosed = () => {
+    if (!this.connected || this.closed) return;
+    this.connected = false;
+    for (const listener of [...this.interruptionListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'live: an interruption listener threw');
+      }
+    }
+  };
+  private connected = false;
   private closed = false;
 
   constructor(private readonly options: EventBusOptions) {
@@ -68,6 +85,21 @@ export class EventBus {
     // channels whose SUBSCRIBE succeeded, so one sent while Redis was down would be forgotten.
     options.subscriber.on('message', this.onMessage);
     options.subscriber.on('ready', this.onReady);
+    options.subscriber.on('close', this.onConnectionClosed);
+    this.connected = options.subscriber.status === 'ready';
+  }
+
+  /**
+   * Calls `listener` each time the subscriber connection to Redis is lost after it was up: from
+   * then until it is back and resubscribed, every event published is lost for this instance's
+   * subscribers, silently (pub/sub keeps nothing). A consumer that must not miss events (the
+   * messenger's sockets) ends what it serves so its clients resume from the store. Returns a
+   * function that stops listening.
+   */
+  onInterrupted(listener: () => void): () => void {
+    const entry = () => listener();
+    this.interruptionListeners.add(entry);
+    return () => this.interruptionListeners.delete(entry);
   }
 
   /**
@@ -139,9 +171,11 @@ export class EventBus {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.interruptionListeners.clear();
     const { subscriber } = this.options;
     subscriber.off('message', this.onMessage);
     subscriber.off('ready', this.onReady);
+    subscriber.off('close', this.onConnectionClosed);
     await subscriber.quit().catch(() => subscriber.disconnect());
   }
 

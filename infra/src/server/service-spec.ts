@@ -18,6 +18,16 @@ export interface ServiceParts {
   /** Extra readiness checks beyond the stores the service uses. */
   probes?: Record<string, Probe>;
   /**
+   * Readiness probes (by name) of what the service keeps answering without, degraded: `redis`
+   * (ctx.redis()) when Redis is only a cache or a counter to it, `redisEvents` (ctx.events()) when
+   * live events are a bonus over what the store answers. They still run and show in /health/ready
+   * (`degraded: <why>`), but their failure leaves the instance ready. Every instance shares such
+   * a store and fails the probe at the same moment: marking each unready would take the whole
+   * service out of Consul, turning "no cache, no live events" into "no service" (503 on every
+   * route, including those that never touch the store).
+   */
+  degradedWithout?: readonly string[];
+  /**
    * Handles HTTP upgrade requests (WebSocket): the gateway relays them to an upstream. Without
    * it, Node closes any upgrade request's connection.
    */

@@ -15,6 +15,7 @@ const event = (id: string) => ({ type: 'message', message: message(id) });
 /** A bus whose subscription is confirmed when the test says so, and that publishes on demand. */
 function fakeBus() {
   const listeners = new Map<string, (event: Record<string, unknown>) => void>();
+  const interruptions = new Set<() => void>();
   let confirm!: () => void;
   const ready = new Promise<void>((resolve) => (confirm = resolve));
   const log: string[] = [];
@@ -30,8 +31,19 @@ function fakeBus() {
         { ready },
       );
     },
+    onInterrupted(listener) {
+      interruptions.add(listener);
+      return () => interruptions.delete(listener);
+    },
   };
-  return { bus, log, confirm, publish: (topic: string, e: Record<string, unknown>) => listeners.get(topic)?.(e) };
+  return {
+    bus,
+    log,
+    confirm,
+    publish: (topic: string, e: Record<string, unknown>) => listeners.get(topic)?.(e),
+    interrupt: () => [...interruptions].forEach((listener) => listener()),
+    watchers: () => interruptions.size,
+  };
 }
 
 function fakeSocket(userId = 'u1') {
@@ -121,6 +133,20 @@ describe('startFeed', () => {
     expect(sent).toEqual([]);
     publish('user:u1', event('3'));
     expect(sent).toEqual([]);
+  });
+
+  it('closes with 1013 when the bus loses Redis (events are being missed: the client resumes), and stops watching once closed', async () => {
+    const { bus, confirm, interrupt, watchers } = fakeBus();
+    const { socket, closed, fireClose } = fakeSocket();
+    const { store } = fakeStore({ overlap: [], after: [], truncated: false });
+    confirm();
+    await startFeed(socket, undefined, bus, store);
+    expect(watchers()).toBe(1);
+    expect(closed()).toBeUndefined();
+    interrupt();
+    expect(closed()).toEqual([1013, 'live_events_interrupted']);
+    fireClose();
+    expect(watchers()).toBe(0);
   });
 
   it('closes with 1013 when too many events pile up while connecting (the client resumes)', async () => {

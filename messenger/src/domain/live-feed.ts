@@ -17,6 +17,9 @@ import { userTopic } from './live-events.js';
  * after step 2, so it is in the buffer or live. Either way the client gets it, and the server
  * sends it once per connection. Across connections the client dedupes by id (the replay overlaps
  * what it had, see ReplayStore.missedSince).
+ *
+ * If the bus later loses Redis, events stop arriving without a word: the socket is closed (1013)
+ * so the client resumes, and step 3 brings back what was missed.
  */
 
 /** Events on the messenger socket, beyond the platform's `ready`, `pong` and `error`. */
@@ -55,6 +58,8 @@ export interface ReplayStore {
 /** The bus as the feed uses it (the platform's EventBus). */
 export interface FeedBus {
   subscribe(topic: string, listener: (event: Record<string, unknown>) => void): (() => void) & { readonly ready: Promise<void> };
+  /** `listener` runs whenever the bus lost its subscriptions (Redis gone): events are being missed. */
+  onInterrupted(listener: () => void): () => void;
 }
 
 /** The socket as the feed uses it (the platform's LiveSession). */
@@ -107,8 +112,17 @@ export async function startFeed(
     }
     buffer.push(event);
   });
+  // Events published while the bus is cut off from Redis never arrive, and nothing would tell
+  // the client: close instead, so it resumes with `since` and the replay fills the gap from
+  // MySQL (its reconnections fail until Redis is back: live delivery pauses, nothing is lost).
+  const stopWatching = bus.onInterrupted(() => {
+    if (closed) return;
+    closed = true;
+    socket.close(TRY_AGAIN_LATER, 'live_events_interrupted');
+  });
   socket.onClose(() => {
     closed = true;
+    stopWatching();
     unsubscribe();
   });
 
