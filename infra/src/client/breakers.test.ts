@@ -6,9 +6,15 @@ import type { InstanceEvidence } from './retry-policy.js';
 const breakers: InstanceBreakers[] = [];
 afterEach(() => breakers.splice(0).forEach((b) => b.shutdown()));
 
-/** Breakers that open after 2 failing calls and offer a trial 100 ms later. */
+/** Breakers that open after 2 failing calls (or 4 in a row) and offer a trial 100 ms later. */
 function quickBreakers(): InstanceBreakers {
-  const created = new InstanceBreakers('breakers-test', { errorThresholdPercentage: 50, volumeThreshold: 2, resetTimeoutMs: 100, rollingWindowMs: 10_000 });
+  const created = new InstanceBreakers('breakers-test', {
+    errorThresholdPercentage: 50,
+    volumeThreshold: 2,
+    resetTimeoutMs: 100,
+    rollingWindowMs: 10_000,
+    consecutiveFailures: 4,
+  });
   breakers.push(created);
   return created;
 }
@@ -65,6 +71,20 @@ describe('InstanceBreakers', () => {
     await waitFor('the next trial window', () => b.state('a') === 'half-open', { timeoutMs: 5_000, intervalMs: 5 });
     await b.run('a', attempt('healthy'));
     expect(b.state('a')).toBe('closed');
+  });
+
+  it('opens on a run of failures even when the window is full of earlier successes', async () => {
+    const b = quickBreakers();
+    for (let i = 0; i < 50; i++) await b.run('a', attempt('healthy'));
+    for (let i = 0; i < 3; i++) await b.run('a', attempt('failing'));
+    // 3 failures against 50 successes: far under 50 %, and not yet 4 in a row.
+    expect(b.state('a')).toBe('closed');
+    await b.run('a', attempt('healthy'));
+    for (let i = 0; i < 3; i++) await b.run('a', attempt('failing'));
+    expect(b.state('a')).toBe('closed'); // the success in between restarted the count
+    await b.run('a', attempt('none')); // no evidence: neither breaks nor extends the run
+    await b.run('a', attempt('failing'));
+    expect(b.state('a')).toBe('open');
   });
 
   it('passes on an error the attempt itself throws', async () => {

@@ -12,6 +12,13 @@ export interface BreakerOptions {
   /** How long an open breaker ejects its instance before one trial call (half-open). */
   resetTimeoutMs: number;
   rollingWindowMs: number;
+  /**
+   * Failing attempts in a row that open the breaker whatever the window holds. The share of the
+   * rolling window is slow to turn when an instance goes bad after a long healthy spell (its
+   * earlier successes dilute the new failures: measured ~7 s for answers that began to time out),
+   * so, as Envoy's consecutive-5xx outlier detection, a run of failures ejects it at once.
+   */
+  consecutiveFailures: number;
 }
 
 export const defaultBreakerOptions: BreakerOptions = {
@@ -19,6 +26,7 @@ export const defaultBreakerOptions: BreakerOptions = {
   volumeThreshold: 5,
   resetTimeoutMs: 5_000,
   rollingWindowMs: 10_000,
+  consecutiveFailures: 5,
 };
 
 type Trial = () => Promise<void>;
@@ -34,6 +42,8 @@ const NO_EVIDENCE = new Error('no evidence');
  */
 export class InstanceBreakers {
   private readonly breakers = new Map<string, CircuitBreaker<[Trial], void>>();
+  /** Failing attempts in a row per instance (see BreakerOptions.consecutiveFailures). */
+  private readonly streaks = new Map<string, number>();
 
   constructor(
     private readonly service: string,
@@ -51,7 +61,9 @@ export class InstanceBreakers {
     try {
       await breaker.fire(async () => {
         const evidence = await attempt();
-        if (evidence === 'gone') {
+        const streak = evidence === 'failing' || evidence === 'gone' ? (this.streaks.get(instanceId) ?? 0) + 1 : evidence === 'healthy' ? 0 : undefined;
+        if (streak !== undefined) this.streaks.set(instanceId, streak);
+        if (evidence === 'gone' || (streak ?? 0) >= (this.options.consecutiveFailures ?? Infinity)) {
           // Open first: the failure recorded next must not count towards a window of its own.
           if (!breaker.opened || breaker.halfOpen) breaker.open();
           throw FAILING;
@@ -93,6 +105,7 @@ export class InstanceBreakers {
       if (keep.has(id)) continue;
       breaker.shutdown();
       this.breakers.delete(id);
+      this.streaks.delete(id);
       breakerState.remove({ service: this.service, instance: id });
     }
   }
