@@ -30,9 +30,20 @@ export function setupSocial(ctx: ServiceContext<SocialConfig>): ServiceParts {
   const friendshipStore = new MysqlFriendshipStore(pool);
   const postStore = new MysqlPostStore(pool);
   // The cache is never the truth: a cache write failing after the database changed is logged,
-  // and the change stands (the cache's TTL bounds the staleness).
-  const onCacheError: CacheErrorReporter = (error, what) =>
-    logger.warn({ err: (error as Error)?.message ?? String(error) }, `could not ${what}`);
+  // and the change stands (the cache's TTL bounds the staleness). While Redis is down every
+  // request fails the cache, several times: one line per 10 s, counting the ones it stands for.
+  let quietUntil = 0;
+  let suppressed = 0;
+  const onCacheError: CacheErrorReporter = (error, what) => {
+    const now = Date.now();
+    if (now < quietUntil) {
+      suppressed += 1;
+      return;
+    }
+    logger.warn({ err: (error as Error)?.message ?? String(error), suppressedSinceLast: suppressed }, `could not ${what}`);
+    suppressed = 0;
+    quietUntil = now + 10_000;
+  };
   const events = ctx.events();
   // The feed socket only listens: each connected user hears their own feed's topic, published by
   // whichever instance took the post.
