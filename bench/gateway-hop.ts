@@ -25,6 +25,15 @@ const OTLP = process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318';
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BACKEND = 'hopbackend';
+/**
+ * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive picks some
+ * (a quick before/after of one change); only a full run (and BENCH_PROFILE not 0) profiles and
+ * writes BENCHMARKS.md.
+ */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const PROFILE = process.env.BENCH_PROFILE !== '0';
+/** The production sampler of the tracing-on rows: parent-based, a new trace sampled at this ratio (OTel's standard variables). */
+const SAMPLE_RATIO = process.env.BENCH_SAMPLE_RATIO ?? '0.01';
 
 const role = process.argv[2];
 if (role) await runRole(role);
@@ -37,7 +46,13 @@ async function runRole(name: string): Promise<void> {
   const target = process.env.BACKEND_URL ?? '';
   const announce = (server: Server) => server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as { port: number }).port}`));
   if (name === 'backend') {
-    const server = createServer((_req, res) => {
+    // It also stands in for auth: the gateway fetches the key set that verifies the bench's token here.
+    const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}';
+    const server = createServer((req, res) => {
+      if (req.url === '/.well-known/jwks.json') {
+        res.setHeader('content-type', 'application/json');
+        return void res.end(jwks);
+      }
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('x-served-by', 'backend');
       res.end('12345678');
@@ -77,7 +92,8 @@ async function runRole(name: string): Promise<void> {
       method: 'GET',
       path: '/bench/hop',
       service: BACKEND,
-      auth: 'public',
+      // Token verification and the per-user limit are part of the hop measured.
+      auth: 'user',
       params: z.object({}),
       upstreamPath: () => path`/hop`,
       timeouts: { attemptTimeoutMs: 2_000, deadlineMs: 4_000 },
@@ -88,12 +104,6 @@ async function runRole(name: string): Promise<void> {
 }
 
 // ------------------------------------------------------------------ orchestration
-
-interface Contender {
-  name: string;
-  url: string;
-  stop: () => Promise<void>;
-}
 
 function startRole(name: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', SELF, name], {
@@ -131,6 +141,8 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 interface WrkResult {
   rps: number;
+  /** The proxy process's CPU time (user + system) per request served, µs. */
+  cpuUsPerRequest?: number;
   p50Us: number;
   p99Us: number;
   non2xx: number;
@@ -138,8 +150,11 @@ interface WrkResult {
 }
 
 /** Asynchronous on purpose: this process keeps reading the gateway's access log while wrk runs. */
-async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
-  const child = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function wrk(url: string, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<WrkResult> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  const child = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...headerArgs, url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => (out += c));
@@ -161,77 +176,133 @@ async function wrk(url: string, connections: number, seconds: number): Promise<W
   };
 }
 
-async function registerBackend(suffix: string, port: number): Promise<string> {
-  const id = `${BACKEND}${suffix}-${port}`;
+/** CPU time (user + system) a process has used so far, ms (/proc, clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function registerBackend(name: string, suffix: string, port: number): Promise<string> {
+  const id = `${name}${suffix}-${port}`;
   const response = await fetch(`${CONSUL}/v1/agent/service/register`, {
     method: 'PUT',
-    body: JSON.stringify({ ID: id, Name: `${BACKEND}${suffix}`, Address: '127.0.0.1', Port: port }),
+    body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }),
   });
   if (!response.ok) throw new Error(`Consul refused the backend: ${response.status}`);
   return id;
 }
 
-async function waitAnswering(url: string): Promise<void> {
+async function waitAnswering(url: string, headers: Record<string, string> = {}): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    const answer = await fetch(url).catch(() => undefined);
+    const answer = await fetch(url, { headers }).catch(() => undefined);
     if (answer?.status === 200) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} never answered 200`);
 }
 
+interface Contender {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The proxy's process (none for the direct row): its CPU time per request is measured too. */
+  pid?: number;
+  stop: () => Promise<void>;
+}
+
 async function orchestrate(): Promise<void> {
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install -y wrk)');
   const suffix = `-hop${process.pid}`;
   const children: ChildProcess[] = [];
-  let backendId = '';
+  const registered: string[] = [];
   try {
-    const backend = await startRole('backend', {});
+    // The bench's signed-in user: a key of its own, published by the backend as auth's JWKS.
+    const { signingKey, accessToken, jwksOf } = await import('../gateway/test/tokens.js');
+    const key = await signingKey('bench');
+    const token = await accessToken(key, { expiresIn: 3_600 });
+    const backend = await startRole('backend', { BENCH_JWKS: jwksOf(key) });
     children.push(backend.child);
     const backendUrl = `http://127.0.0.1:${backend.port}`;
-    backendId = await registerBackend(suffix, backend.port);
+    registered.push(await registerBackend(BACKEND, suffix, backend.port), await registerBackend('auth', suffix, backend.port));
 
-    // Both gateways: rate limit on (Redis) but high enough never to refuse this load; 1 M/min is its maximum.
-    const gatewayEnv = { SERVICE_NAME_SUFFIX: suffix, RATE_LIMIT_PER_MINUTE: '1000000', ACCESS_LOG: 'true' };
-    const contenders: Contender[] = [{ name: 'direct to the backend', url: `${backendUrl}/hop`, stop: async () => {} }];
-    const add = async (name: string, roleName: string, env: Record<string, string>, path: string) => {
+    // Both gateways: rate limits on (Redis), high enough never to refuse this load (1 M/min is their maximum).
+    const gatewayEnv = {
+      SERVICE_NAME_SUFFIX: suffix,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_USER_PER_MINUTE: '1000000',
+      ACCESS_LOG: 'true',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
+    };
+    const signedIn = { authorization: `Bearer ${token}` };
+    const contenders: Contender[] = [];
+    const wanted = (key: string) => !ONLY || ONLY.includes(key);
+    if (wanted('direct')) contenders.push({ name: 'direct to the backend', url: `${backendUrl}/hop`, headers: {}, stop: async () => {} });
+    const add = async (key: string, name: string, roleName: string, env: Record<string, string>, path: string, headers: Record<string, string> = {}) => {
+      if (!wanted(key)) return;
       const started = await startRole(roleName, env);
       children.push(started.child);
       const url = `http://127.0.0.1:${started.port}${path}`;
-      await waitAnswering(url);
-      contenders.push({ name, url, stop: () => stopChild(started.child) });
+      await waitAnswering(url, headers);
+      contenders.push({ name, url, headers, pid: started.child.pid, stop: () => stopChild(started.child) });
     };
-    await add('raw node:http + undici Pool (the Node limit)', 'raw-proxy', { BACKEND_URL: backendUrl }, '/hop');
-    await add('**our gateway**, tracing on (every request sampled, OTLP → Jaeger)', 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP }, '/bench/hop');
-    await add('**our gateway**, tracing off', 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/bench/hop');
-    await add('express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
-    await add('express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
+    await add('raw', 'raw node:http + undici Pool (the Node limit)', 'raw-proxy', { BACKEND_URL: backendUrl }, '/hop');
+    await add(
+      'gateway',
+      `**our gateway**, tracing on (parent-based, ${Number(SAMPLE_RATIO) * 100} % of new traces sampled, OTLP → Jaeger)`,
+      'gateway',
+      { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP },
+      '/bench/hop',
+      signedIn,
+    );
+    await add('gateway-off', '**our gateway**, tracing off', 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/bench/hop', signedIn);
+    await add('hpm', 'express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
+    await add('hpm-keepalive', 'express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
 
-    for (const c of contenders) await wrk(c.url, CONNECTIONS, 2); // warm-up: JIT, pools
+    for (const c of contenders) await wrk(c.url, CONNECTIONS, 2, c.headers); // warm-up: JIT, pools
     const many: Record<string, WrkResult[]> = {};
     const one: Record<string, WrkResult[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of contenders) {
-        (many[c.name] ??= []).push(await wrk(c.url, CONNECTIONS, SECONDS));
-        (one[c.name] ??= []).push(await wrk(c.url, 1, Math.max(2, Math.round(SECONDS / 2))));
-        console.log(`round ${round + 1} ${c.name}: ${fmt(many[c.name]!.at(-1)!.rps, 0)} req/s, p50 at 1 connection ${fmt(one[c.name]!.at(-1)!.p50Us, 0)} µs`);
+        const cpuBefore = cpuMs(c.pid);
+        const loaded = await wrk(c.url, CONNECTIONS, SECONDS, c.headers);
+        // CPU per request: what a change saves, whatever else this shared machine was doing meanwhile.
+        loaded.cpuUsPerRequest = c.pid ? ((cpuMs(c.pid) - cpuBefore) * 1000) / (loaded.rps * SECONDS) : undefined;
+        (many[c.name] ??= []).push(loaded);
+        (one[c.name] ??= []).push(await wrk(c.url, 1, Math.max(2, Math.round(SECONDS / 2)), c.headers));
+        const cpu = many[c.name]!.at(-1)!.cpuUsPerRequest;
+        console.log(
+          `round ${round + 1} ${c.name}: ${fmt(many[c.name]!.at(-1)!.rps, 0)} req/s${cpu ? `, ${fmt(cpu, 0)} µs CPU per request` : ''}, p50 at 1 connection ${fmt(one[c.name]!.at(-1)!.p50Us, 0)} µs`,
+        );
       }
     }
-    for (const c of contenders.slice(1)) await c.stop();
+    for (const c of contenders) {
+      const rs = many[c.name]!;
+      const bad = rs.reduce((n, r) => n + r.non2xx + r.errors, 0);
+      console.log(
+        `${c.name}: median ${fmt(median(rs.map((r) => r.rps)), 0)} req/s (${rs.map((r) => fmt(r.rps, 0)).join(' / ')}), ` +
+          `1 connection p50 ${fmt(median(one[c.name]!.map((r) => r.p50Us)), 0)} µs p99 ${fmt(median(one[c.name]!.map((r) => r.p99Us)), 0)} µs, ` +
+          `CPU ${c.pid ? fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0) : '—'} µs per request, non-2xx+errors ${bad}`,
+      );
+    }
+    for (const c of contenders) await c.stop();
 
-    const profile = await profileGateway(gatewayEnv, backendUrl);
+    const profile = PROFILE && (!ONLY || ONLY.includes('profile')) ? await profileGateway(gatewayEnv, signedIn) : undefined;
+    if (profile) console.log(`${profile.table}\n\n${profile.top}`);
+    if (ONLY) return;
     const table = resultTable(contenders.map((c) => c.name), many, one);
     console.log(table);
-    console.log(profile.table);
-    writeSection('gateway-hop', sectionText(table, profile));
+    if (profile) writeSection('gateway-hop', sectionText(table, profile));
   } finally {
-    if (backendId) await fetch(`${CONSUL}/v1/agent/service/deregister/${backendId}`, { method: 'PUT' }).catch(() => {});
+    for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
     await Promise.all(children.map(stopChild));
   }
 }
 
 function resultTable(names: string[], many: Record<string, WrkResult[]>, one: Record<string, WrkResult[]>): string {
-  const med = (rs: WrkResult[], key: keyof WrkResult) => median(rs.map((r) => r[key]));
+  const med = (rs: WrkResult[], key: Exclude<keyof WrkResult, 'cpuUsPerRequest'>) => median(rs.map((r) => r[key]));
   const raw = med(many[names[1]!]!, 'rps');
   const directP50 = med(one[names[0]!]!, 'p50Us');
   const directP99 = med(one[names[0]!]!, 'p99Us');
@@ -242,7 +313,8 @@ function resultTable(names: string[], many: Record<string, WrkResult[]>, one: Re
     const p99 = med(one[name]!, 'p99Us');
     const added = i === 0 ? `— (${fmt(p50, 0)} µs)` : `+${fmt(p50 - directP50, 0)} µs`;
     const addedP99 = i === 0 ? `— (${fmt(p99, 0)} µs)` : `+${fmt(p99 - directP99, 0)} µs`;
-    return `| ${name} | ${fmt(Math.min(...rs.map((r) => r.rps)), 0)} | ${fmt(med(rs, 'rps'), 0)} | ${i === 0 ? '—' : `${fmt(med(rs, 'rps') / raw, 2)}×`} | ${added} | ${addedP99} | ${bad} |`;
+    const cpu = i === 0 ? '—' : `${fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0)} µs`;
+    return `| ${name} | ${fmt(Math.min(...rs.map((r) => r.rps)), 0)} | ${fmt(med(rs, 'rps'), 0)} | ${i === 0 ? '—' : `${fmt(med(rs, 'rps') / raw, 2)}×`} | ${cpu} | ${added} | ${addedP99} | ${bad} |`;
   });
   const gw = (i: number) => med(many[names[i]!]!, 'rps');
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -254,8 +326,8 @@ function resultTable(names: string[], many: Record<string, WrkResult[]>, one: Re
     `added p99 +${fmt(med(one[names[2]!]!, 'p99Us') - directP99, 0)} µs, goal ≤ +1 000 µs: ${verdict(med(one[names[2]!]!, 'p99Us') - directP99 <= 1000)}.`,
   ].join(' ');
   return [
-    `| path | min req/s | median req/s | vs raw Node proxy | added p50 at 1 connection | added p99 at 1 connection | non-2xx + socket errors |`,
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| path | min req/s | median req/s | vs raw Node proxy | proxy CPU per request | added p50 at 1 connection | added p99 at 1 connection | non-2xx + socket errors |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     goals,
@@ -278,19 +350,19 @@ interface ProfileFindings {
 }
 
 /** One more gateway (tracing on) under `node --cpu-prof` and the same wrk load; self time per layer. */
-async function profileGateway(env: Record<string, string>, _backendUrl: string): Promise<ProfileFindings> {
+async function profileGateway(env: Record<string, string>, headers: Record<string, string>): Promise<ProfileFindings> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-hop-prof-'));
   const spawnedAt = performance.now();
   const started = await startRole('gateway', { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const url = `http://127.0.0.1:${started.port}/bench/hop`;
   try {
-    await waitAnswering(url);
-    await wrk(url, CONNECTIONS, 2);
+    await waitAnswering(url, headers);
+    await wrk(url, CONNECTIONS, 2, headers);
     // Only the samples taken under the measured load count: not the start (module loading,
     // TypeScript compiled by tsx) nor the shutdown. Offsets from the spawn are a few ms off the
     // profiler's own clock, which a window of seconds does not mind.
     const loadFrom = performance.now() - spawnedAt;
-    const result = await wrk(url, CONNECTIONS, Math.max(SECONDS, 8));
+    const result = await wrk(url, CONNECTIONS, Math.max(SECONDS, 8), headers);
     const loadTo = performance.now() - spawnedAt;
     await stopChild(started.child);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -375,18 +447,46 @@ http-proxy-middleware in its README form and ≥ 1.2× it with keep-alive; added
 p99 ≤ +1 ms at 1 connection versus calling the backend directly.
 
 Backend: a raw \`node:http\` server answering 8 bytes, registered in Consul (the gateway finds it
-through its watcher, like any service). Load: wrk (1 thread), ${CONNECTIONS} connections for ${SECONDS} s, and 1 connection
-for the added latency; ${ROUNDS} interleaved rounds after a warm-up, min and median. Everything
-(wrk, backend, proxy) shares this machine's 2 cores. The gateway runs with its defaults plus a route
-to the backend: access log on (stdout, read by the bench as a terminal would), metrics, the per-client
-rate limit counted in Redis (RATE_LIMIT_PER_MINUTE=1000000 so it never refuses this load), tracing
-with the SDK's default sampler (parent-based, always on: every request is sampled and exported over
-OTLP to the local Jaeger) or with no exporter at all (tracing off: the OpenTelemetry API's no-op).
-The route is public: token verification is not in this figure.
+through its watcher, like any service); it also serves the bench's JWKS as the stand-in auth. Load:
+wrk (1 thread), ${CONNECTIONS} connections for ${SECONDS} s, and 1 connection for the added latency; ${ROUNDS} interleaved
+rounds after a warm-up, min and median. Everything (wrk, backend, proxy) shares this machine's 2
+cores. The gateway runs with its defaults plus a route to the backend with \`auth: 'user'\`, called
+with a valid access token (EdDSA, verified against auth's JWKS), and everything on: access log
+(stdout, read by the bench as a terminal would), metrics, the per-client and per-user rate limits
+shared in Redis (RATE_LIMIT_PER_MINUTE and RATE_LIMIT_USER_PER_MINUTE = 1000000, so they never refuse
+this load), tracing with a **parent-based ratio sampler, ${Number(SAMPLE_RATIO) * 100} % of new traces** (OpenTelemetry's standard
+\`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=${SAMPLE_RATIO}\`, which the SDK reads;
+unset, every trace is sampled) exported over OTLP to the local Jaeger, or no exporter at all
+(tracing off: the OpenTelemetry API's no-op). "Proxy CPU per request" is the proxy process's CPU
+time (user + system, from /proc) over the requests it served at ${CONNECTIONS} connections: it measures a change
+even when the shared machine's load moves the req/s.
 
 ${table}
 
-### Where the gateway's CPU goes (\`node --cpu-prof\`, tracing on, ${CONNECTIONS} connections, ${fmt(profile.rps, 0)} req/s while profiled)
+### What each change bought (issue 11, this session)
+
+Measured one change at a time, cumulatively, on the same loaded machine: the gateway alone (same
+setup as above, sampler at 1 %, authenticated route), 3 rounds × 5 s at 32 connections, median;
+"share" is the self time the change removed in the profile taken before it. Back-to-back runs of
+unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here.
+
+| change | req/s before → after | CPU per request before → after | share of profile it removed |
+| --- | --- | --- | --- |
+| sampler: parent-based always-on → parent-based 1 % ratio (configuration: OTel's standard variables) | 4544 → 5382 | 235 → 200 µs | tracing 11.6 % → ~5 % (tracing off: 184 µs) |
+| rate limits: Redis allowance taken in leases (1 % of the allowance per round trip) instead of an EVALSHA per request (gateway/src/allowance-leases.ts) | 2425 → 2707 | 522 → 486 µs | rate-limit packages 4.6 % + the Redis socket writes (\`writeUtf8String\`) 12.3 % → 0 |
+| token check: verified tokens remembered by their bytes for ≤ 30 s, never past \`exp\` (gateway/src/verified-tokens.ts) | 2707 → 3380 | 486 → 294 µs | Ed25519 verification (\`jobPromise\`, WebCrypto) 19.7 % → 0 |
+| helmet: its headers computed once at startup and set in one middleware (gateway/src/browser-policy.ts) | 3380 → 3790 | 294 → 287 µs | express + middleware 4.2 % → 3.6 % |
+| relay: hand-written with back-pressure instead of \`stream.pipeline\` (gateway/src/proxy.ts) | 3790 → 5382 | 287 → 200 µs | \`DOMException\` (pipeline's AbortController at every finish) 7.1 % → 0 |
+| ServiceClient: no per-call closures named by tsx (\`__name\`: esbuild's keepNames defines a property on each), the answer a class, listeners as objects (infra/src/client) | within noise here | ServiceClient alone (in-process micro-bench, 16 concurrent calls): 49 → 46 µs per call, raw undici 22 µs | \`__name\` in infra/src/client: 5.2 % → 0 of a client-only profile |
+| tried and reverted: pino writing asynchronously (\`sync: false\`) | 5200 / 4565 → 5279 / 5507 | 213 / 204 → 211 / 203 µs | none measurable: reverted (no reason to risk losing lines) |
+| tried and reverted: the relay as a class with unnamed listeners | — | — | p99 at 1 connection went 2.5 ms → 8 ms in 4 of 4 runs; reverted |
+
+Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
+allowance, but points an instance leased and has not used yet count as used, so a client spread over
+N gateway instances may be refused up to N × (lease − 1) requests early in its window. Allowances
+under 200 per minute lease one point at a time: exactly the old behaviour (the rate-limit tests use 2–6).
+
+### Where the gateway's CPU goes now (\`node --cpu-prof\`, tracing on, ${CONNECTIONS} connections, ${fmt(profile.rps, 0)} req/s while profiled)
 
 Self time grouped by where the code lives (a function's own time, not its callees'):
 
@@ -396,30 +496,30 @@ Top self-time functions:
 
 ${profile.top}
 
-### What the profile says, what changed, what is next
+### What is left
 
-- **Fixed: a warning built and printed on every request.** The response carried 4 \`close\` listeners
-  of ours (access log and server span in infra/src/server/middleware.ts, drain tracking in
-  http-server.ts, client-gone.ts) and \`stream.pipeline\` adds about 7 more: past Node's default of 10,
-  each request created a MaxListenersExceededWarning with its stack and wrote it to stderr (21 472
-  warnings in a 17 s run). gateway/src/proxy.ts now raises the limit on the response before the relay
-  (the listeners are per response; nothing leaked). Measured on 2026-11-27, the gateway alone (tracing
-  on, wrk 32 connections, 3 × 5 s, same loaded machine): 866 / 891 / 1 079 req/s before, 1 039 / 1 210 /
-  1 429 after (about +30 %); p50 at 1 connection 1.0–1.7 ms before, 0.85–0.96 ms after.
-- **No single hot spot is left**: nothing above ~5 % self time; the cost is many layers each paying a
-  little per request. Candidates, largest first, for the next session (each needs every gateway test):
-  tracing (every request sampled, spans serialised as OTLP JSON: the tracing-on row loses ~30 % to the
-  tracing-off row; a parent-based ratio sampler or the protobuf exporter would cut it); the per-client
-  rate limit (one Redis EVALSHA per request through rate-limiter-flexible, ~8–10 % of CPU inclusive);
-  helmet (11 chained middlewares per request: its headers could be computed once and set in one step);
-  \`stream.pipeline\` aborting its internal AbortController at every finish (a DOMException with a stack
-  per request, ~4.5 % self); the access log written synchronously to stdout (\`writev\`,
-  \`writeUtf8String\`); express's router walk. A lean node:http dispatch in front of the route table
-  would remove the router and the middleware hops at once.
-- Node 24's global HTTP agent keeps connections alive by default (since Node 19), so
-  http-proxy-middleware's README form is no longer "a new connection per request": its two rows are close.
-- This machine was loaded while measuring (direct calls reach ~20 000 req/s here against ~83 000 when
-  issue 11 was written): compare ratios within the table, not absolute figures across runs.
+- **No hot spot is left in the gateway's own code.** What remains is the platform's per-request
+  stack: express's router and 8 middleware hops (infra's app), the access log (pino: its redaction,
+  \`@pinojs/redact\`, parses all 21 paths on every line, ~3 %), the server span and two client spans
+  created and dropped by the sampler, prom-client hashing labels on every observation, opossum's
+  breaker bookkeeping, undici and Node's own http, and GC (~8–10 %) for all of their allocations.
+  Each is 1–5 %; 0.6× the raw proxy (~75 µs of CPU per request against the raw proxy's ~45 µs) is
+  not reachable by trimming them. It needs the gateway's hot path off express: a node:http listener
+  dispatching the route table (find-my-way) with the access log, metrics and span done in one place.
+  That listener is created by infra (server/app.ts, run-service.ts), outside this change's files.
+- **p99 at 1 connection stays at +4–8 ms** in every configuration measured (tracing off: +3.8 ms; access log
+  off, tracing on: 4.0 and 8.3 ms), against +0.5 ms for the raw proxy: not explained in this session
+  (the profile's GC share is ~10 %; a \`--trace-gc\` run at 1 connection is the next step).
+- The access log alone costs 20–30 µs of CPU per request (ACCESS_LOG=false: 169–183 µs against
+  200–203 µs, same session): a tenth of the hop.
+- This bench runs the gateway under tsx (as \`make dev\` does), whose esbuild transform keeps function
+  names with a \`defineProperty\` on every closure created in a named variable (\`__name\`, 1–3 % of a
+  profile, which is why hot paths above avoid such closures). The container runs tsc's output, which
+  has no \`__name\`: its hop costs a little less than this table says.
+- Node 24's global HTTP agent keeps connections alive by default, so http-proxy-middleware's README
+  form is no longer "a new connection per request": its two rows are close.
+- This machine is shared and was loaded while measuring: compare ratios and CPU per request within
+  the table, not absolute req/s across runs.
 
-${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS; needs wrk).`;
+${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; needs wrk).`;
 }

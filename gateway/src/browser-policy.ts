@@ -2,6 +2,7 @@
  * What browsers are told: security headers on every answer (helmet), and which other origins'
  * pages may call the API (CORS, an exact allow-list). Both middlewares are built once, at startup.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import helmet from 'helmet';
 
@@ -13,9 +14,29 @@ import helmet from 'helmet';
  * ends at a proxy in front, which can add it).
  */
 export function securityHeaders() {
-  return helmet({
+  const policy = helmet({
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
+  // With static directives (no per-request nonce) every one of helmet's ~12 middlewares sets the
+  // same headers on every answer: run them once, here, and replay what they did in one step.
+  const set: Array<[string, string]> = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void set.push([name, value]),
+    removeHeader: (name: string) => void removed.push(name),
+  };
+  let finished = false;
+  policy({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
+    finished = true;
+  });
+  // A helmet whose middlewares read the request or answer later would not be replayable.
+  if (!finished) throw new Error('helmet did not finish synchronously: its headers cannot be precomputed');
+  return (_req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of set) res.setHeader(name, value);
+    next();
+  };
 }
 
 /**

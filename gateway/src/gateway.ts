@@ -1,4 +1,4 @@
-import { requireUser, runService, type ServiceClient } from '@switchyard/infra';
+import { runService, type ServiceClient } from '@switchyard/infra';
 import { corsPolicy, securityHeaders } from './browser-policy.js';
 import { gatewayConfigShape } from './config.js';
 import { mountDocs } from './docs/docs-page.js';
@@ -8,6 +8,7 @@ import { limitMiddleware, perUserLimit, rateLimits } from './rate-limits.js';
 import type { GatewayRoute } from './route-table.js';
 import { clientAddresses, trustedProxies, type TrustedProxies } from './trusted-proxies.js';
 import { upgradeRelay } from './upgrade.js';
+import { VerifiedTokens, requireUserAtEdge } from './verified-tokens.js';
 
 /**
  * Runs a gateway process serving `routes`: one ServiceClient per upstream service (infra appends
@@ -38,7 +39,8 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
       const clients = new Map<string, ServiceClient>();
       for (const service of new Set(routes.map((route) => route.service))) clients.set(service, ctx.client(service));
       const clientFor = (service: string) => clients.get(service)!;
-      const verifier = ctx.tokenVerifier();
+      // infra's verifier (auth's JWKS, cached), with recent verdicts remembered (verified-tokens.ts).
+      const verifier = new VerifiedTokens(ctx.tokenVerifier());
       const limits = rateLimits({
         redisUrl: config.REDIS_URL,
         keyPrefix: `gateway${config.SERVICE_NAME_SUFFIX}`,
@@ -49,7 +51,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
       });
       // Built once: every request shares these middlewares and the serialised document.
       const perClient = config.RATE_LIMIT_PER_MINUTE > 0 ? limitMiddleware((req) => limits.admitClient(req)) : undefined;
-      const userGuards: Middleware[] = [requireUser(verifier)];
+      const userGuards: Middleware[] = [requireUserAtEdge(verifier)];
       if (config.RATE_LIMIT_USER_PER_MINUTE > 0) userGuards.push(perUserLimit(limits));
       const cors = corsPolicy(config.CORS_ORIGINS);
       const helmet = securityHeaders();

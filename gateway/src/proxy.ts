@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import {
   RequestCancelled,
   abortWhenClientLeaves,
@@ -116,11 +115,14 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
 }
 
 /**
- * Pipes the upstream body to the client with back-pressure. Should the upstream fail mid-body,
- * the client's connection is destroyed rather than ended: a clean end would pass a truncated
- * body off as complete. A client that leaves stops the upstream transfer the same way.
+ * Relays the upstream body to the client with back-pressure (the upstream is paused while the
+ * client's socket is full). Should the upstream fail mid-body, the client's connection is
+ * destroyed rather than ended: a clean end would pass a truncated body off as complete. A client
+ * that leaves stops the upstream transfer the same way. Hand-written rather than stream.pipeline:
+ * pipeline's bookkeeping (an AbortController aborted with a DOMException and its stack at every
+ * finish, ~7 listeners per side) cost more than the rest of a small answer's relay.
  */
-async function relayBody(
+function relayBody(
   answer: StreamingResponse,
   res: Response,
   clientGone: AbortSignal,
@@ -129,24 +131,49 @@ async function relayBody(
 ): Promise<void> {
   // Server-sent events: the client learns at once that the stream is open, before the first event.
   if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
-  // The response already carries 4 'close' listeners of ours (access log, metrics, drain tracking,
-  // client-gone) and pipeline adds ~7: past Node's default of 10, every single request built and
-  // printed a MaxListenersExceededWarning with its stack (removing it bought about +30% req/s).
-  // The listeners are per response and go with it: nothing leaks.
-  res.setMaxListeners(Math.max(res.getMaxListeners(), 32));
-  try {
-    await pipeline(answer.body, res);
-  } catch (error) {
-    // pipeline destroyed both sides already; this says so, whatever failed first.
-    res.destroy();
-    const clientLeft = clientGone.aborted || (error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
-    if (!clientLeft) {
-      logger?.warn(
-        { ...what, err: (error as Error).message, requestId: res.locals.requestId },
-        'upstream body failed mid-transfer; client connection cut',
-      );
-    }
-  }
+  const body = answer.body;
+  return new Promise<void>((resolve) => {
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      body.off('data', onData).off('end', onEnd).off('error', onUpstreamFailed).off('close', onUpstreamClosed);
+      res.off('drain', onDrain).off('close', onClientClosed);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      if (!res.write(chunk)) body.pause();
+    };
+    const onDrain = () => body.resume();
+    const onEnd = () => {
+      settle();
+      res.end();
+    };
+    const onUpstreamFailed = (error: Error) => {
+      if (settled) return;
+      settle();
+      // Cut, never ended: the client must not take a truncated body for a whole one.
+      res.destroy();
+      body.destroy();
+      if (!clientGone.aborted) {
+        logger?.warn({ ...what, err: error.message, requestId: res.locals.requestId }, 'upstream body failed mid-transfer; client connection cut');
+      }
+    };
+    // Closed before its end without an error event (e.g. destroyed because the client left).
+    const onUpstreamClosed = () => {
+      if (!settled) onUpstreamFailed(new Error('upstream body closed before its end'));
+    };
+    const onClientClosed = () => {
+      if (settled) return;
+      // The client left mid-body: stop reading from the upstream (its attempt ends with the body).
+      settle();
+      body.destroy();
+    };
+    body.on('data', onData).once('end', onEnd).once('error', onUpstreamFailed).once('close', onUpstreamClosed);
+    res.on('drain', onDrain).once('close', onClientClosed);
+    // Either side may have closed before the relay began (its events are gone by now).
+    if (res.closed || res.destroyed) onClientClosed();
+    else if (body.destroyed) onUpstreamClosed();
+  });
 }
 
 /** Whether an answer has a body on the wire (RFC 9112 §6.3): not for HEAD, 1xx, 204 or 304. */

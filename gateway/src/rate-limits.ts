@@ -1,13 +1,16 @@
 /**
  * Per-client and per-user request limits, counted in Redis so every gateway instance enforces the
  * same allowance (a client spreading requests over instances gains nothing), answered 429 with
- * Retry-After. Redis is an aid here, not a dependency: when it is down or slow, each instance
+ * Retry-After. Instances take allowance from Redis in small leases rather than one request at a
+ * time (allowance-leases.ts: never past the allowance, at most a lease early per instance).
+ * Redis is an aid here, not a dependency: when it is down or slow, each instance
  * falls back to counting alone in memory (rate-limiter-flexible's insurance limiter) rather than
  * failing or stalling requests, and the gateway's readiness never depends on it.
  */
 import type { IncomingMessage } from 'node:http';
 import { HttpError, createRedis, currentUser, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { AllowanceSpent, LeasedAllowance } from './allowance-leases.js';
 
 /** 429: the caller used its allowance; `retryAfterSeconds` is when the window frees a request. */
 export class RateLimited extends HttpError {
@@ -27,11 +30,17 @@ export interface RateLimitSettings {
   logger: Logger;
 }
 
+/**
+ * An admission: undefined when it was decided at once from a lease in hand (the usual case, no
+ * await), otherwise settled once Redis answered. Either way a refusal is a RateLimited.
+ */
+export type Admission = Promise<void> | undefined;
+
 export interface RateLimits {
-  /** Counts a request against its client's allowance; throws RateLimited past it. */
-  admitClient(req: IncomingMessage): Promise<void>;
-  /** Counts a request against a signed-in user's allowance; throws RateLimited past it. */
-  admitUser(userId: string): Promise<void>;
+  /** Counts a request against its client's allowance; RateLimited past it. */
+  admitClient(req: IncomingMessage): Admission;
+  /** Counts a request against a signed-in user's allowance; RateLimited past it. */
+  admitUser(userId: string): Admission;
   close(): Promise<void>;
 }
 
@@ -45,13 +54,14 @@ const WINDOW_SECONDS = 60;
 export function rateLimits(settings: RateLimitSettings): RateLimits {
   const { perClientPerMinute, perUserPerMinute } = settings;
   if (perClientPerMinute === 0 && perUserPerMinute === 0) {
-    return { admitClient: async () => {}, admitUser: async () => {}, close: async () => {} };
+    return { admitClient: () => undefined, admitUser: () => undefined, close: async () => {} };
   }
   const redis = limiterConnection(settings.redisUrl, settings.logger);
   const limiter = (name: string, points: number) =>
     points === 0
       ? undefined
-      : new RateLimiterRedis({
+      : new LeasedAllowance(
+          new RateLimiterRedis({
           storeClient: redis,
           // Refuse at once while disconnected, so a request never waits for a reconnection.
           rejectIfRedisNotReady: true,
@@ -62,34 +72,44 @@ export function rateLimits(settings: RateLimitSettings): RateLimits {
           // hammering the gateway costs no Redis round trip per refused request.
           inMemoryBlockOnConsumed: points,
           insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
-        });
+          }),
+          { points, windowMs: WINDOW_SECONDS * 1_000 },
+        );
   const byClient = limiter('client', perClientPerMinute);
   const byUser = limiter('user', perUserPerMinute);
   return {
-    admitClient: async (req) => {
-      if (byClient) await consume(byClient, settings.clientAddress(req));
-    },
-    admitUser: async (userId) => {
-      if (byUser) await consume(byUser, userId);
-    },
-    close: () =>
-      redis.quit().then(
+    admitClient: (req) => (byClient ? consume(byClient, settings.clientAddress(req)) : undefined),
+    admitUser: (userId) => (byUser ? consume(byUser, userId) : undefined),
+    close: () => {
+      byClient?.close();
+      byUser?.close();
+      return redis.quit().then(
         () => undefined,
         () => redis.disconnect(),
-      ),
+      );
+    },
   };
 }
 
 /** Express middleware around an admit function: a 429 carries Retry-After. */
-export function limitMiddleware(admit: (req: Request, res: Response) => Promise<void>) {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+export function limitMiddleware(admit: (req: Request, res: Response) => Admission) {
+  const refuse = (res: Response, next: NextFunction, error: unknown) => {
+    if (error instanceof RateLimited) res.setHeader('retry-after', String(error.retryAfterSeconds));
+    next(error);
+  };
+  return (req: Request, res: Response, next: NextFunction): void => {
+    let pending: Admission;
     try {
-      await admit(req, res);
+      pending = admit(req, res);
     } catch (error) {
-      if (error instanceof RateLimited) res.setHeader('retry-after', String(error.retryAfterSeconds));
-      throw error;
+      return refuse(res, next, error);
     }
-    next();
+    // Decided from a lease in hand: on at once, without a trip through the microtask queue.
+    if (pending === undefined) return next();
+    pending.then(
+      () => next(),
+      (error: unknown) => refuse(res, next, error),
+    );
   };
 }
 
@@ -97,14 +117,23 @@ export function limitMiddleware(admit: (req: Request, res: Response) => Promise<
 export const perUserLimit = (limits: RateLimits) =>
   limitMiddleware((_req, res) => limits.admitUser(currentUser(res).id));
 
-async function consume(limiter: RateLimiterRedis, key: string): Promise<void> {
+/** One request of `key` against `allowance`; AllowanceSpent becomes RateLimited, thrown or rejected as it came. */
+function consume(allowance: LeasedAllowance, key: string): Admission {
+  let pending: Admission;
   try {
-    await limiter.consume(key);
-  } catch (rejection) {
-    // The insurance limiter absorbs store failures, so a rejection is a verdict.
-    if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    throw new RateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1_000)));
+    pending = allowance.consume(key);
+  } catch (error) {
+    throw limited(error);
   }
+  return pending?.catch((error: unknown) => {
+    throw limited(error);
+  });
+}
+
+/** The insurance limiter absorbs store failures, so anything but AllowanceSpent is a programming error, passed on. */
+function limited(error: unknown): unknown {
+  if (!(error instanceof AllowanceSpent)) return error;
+  return new RateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1_000)));
 }
 
 /**

@@ -35,9 +35,9 @@ export interface UpgradeOptions extends Pick<ProxyOptions, 'clientFor' | 'gatewa
 }
 
 export interface UpgradeGuards {
-  admitClient?: (req: IncomingMessage) => Promise<void>;
+  admitClient?: (req: IncomingMessage) => Promise<void> | undefined;
   verifier?: AccessTokenVerifier;
-  admitUser?: (userId: string) => Promise<void>;
+  admitUser?: (userId: string) => Promise<void> | undefined;
 }
 
 /** The handler for ServiceParts.upgrade, plus what shutdown needs: upgraded connections outlive server.close(). */

@@ -34,7 +34,6 @@ export class AttemptClock {
   private connectedAt: number | undefined;
   private poolWaitMs = 0;
   private attemptMs = 0;
-  private readonly onCallerAbort = () => this.expire('cancelled');
 
   constructor(
     private readonly limits: AttemptLimits,
@@ -43,7 +42,8 @@ export class AttemptClock {
     private readonly poolIsSaturated: () => boolean,
   ) {
     if (callerSignal?.aborted) this.expire('cancelled');
-    else callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    // This object is the listener (handleEvent): no closure per attempt.
+    else callerSignal?.addEventListener('abort', this, { once: true });
     this.poolWaitMs = Math.max(0, Math.min(limits.poolTimeoutMs, limits.deadline - Date.now()));
     if (!this.expiry) {
       this.timer = setTimeout(() => this.expire(this.poolIsSaturated() ? 'pool_saturated' : 'no_connection'), this.poolWaitMs);
@@ -67,7 +67,12 @@ export class AttemptClock {
   /** The attempt is over: nothing aborts it any more. */
   release(): void {
     clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+    this.callerSignal?.removeEventListener('abort', this);
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.expire('cancelled');
   }
 
   /** The AttemptFailure an error of this attempt stands for, judged by which clock (if any) ran out. */

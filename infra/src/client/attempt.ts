@@ -84,25 +84,20 @@ async function judgedAttempt<E extends Exchange, T>(
   open: Open<E>,
   consume: Consume<E, T>,
 ): Promise<{ result: AttemptResult<T>; evidence: InstanceEvidence }> {
-  const report = { attempt: spec.number, method: spec.method, idempotent: spec.idempotent };
-  const failed = (failure: AttemptFailure) => {
-    record.failed(failure);
-    const verdict = spec.policy({ ...report, failure });
-    // A cancelled call has nobody left to answer: never retried, whatever the policy says.
-    const retry = failure.kind !== 'cancelled' && verdict.retry && spec.claimRetry();
-    const result: AttemptResult<T> = retry ? { kind: 'retry', reason: failure } : { kind: 'failed', failure };
-    return { result, evidence: verdict.evidence };
-  };
-
   let exchange: E;
   try {
     exchange = await open(record.headers);
   } catch (error) {
-    return failed(asAttemptFailure(error, spec.instance));
+    return failedAttempt(spec, record, asAttemptFailure(error, spec.instance));
   }
   const { status } = exchange;
   record.answered(status);
-  const verdict = spec.policy({ ...report, answer: { status, headers: exchange.headers } });
+  const verdict = spec.policy({
+    attempt: spec.number,
+    method: spec.method,
+    idempotent: spec.idempotent,
+    answer: { status, headers: exchange.headers },
+  });
   if (verdict.retry && spec.claimRetry()) {
     await exchange.discard();
     const reason = new AttemptFailure('server_error', `${spec.instance.id} answered ${status}`, false);
@@ -112,8 +107,18 @@ async function judgedAttempt<E extends Exchange, T>(
     const value = await consume(exchange, () => record.endLater());
     return { result: { kind: 'answered', value }, evidence: verdict.evidence };
   } catch (error) {
-    return failed(error instanceof AttemptFailure ? error : exchange.classify(error));
+    return failedAttempt(spec, record, error instanceof AttemptFailure ? error : exchange.classify(error));
   }
+}
+
+/** The policy's verdict on a failed attempt: retried elsewhere if it says so and a retry is left. */
+function failedAttempt<T>(spec: AttemptSpec, record: AttemptRecord, failure: AttemptFailure): { result: AttemptResult<T>; evidence: InstanceEvidence } {
+  record.failed(failure);
+  const verdict = spec.policy({ attempt: spec.number, method: spec.method, idempotent: spec.idempotent, failure });
+  // A cancelled call has nobody left to answer: never retried, whatever the policy says.
+  const retry = failure.kind !== 'cancelled' && verdict.retry && spec.claimRetry();
+  const result: AttemptResult<T> = retry ? { kind: 'retry', reason: failure } : { kind: 'failed', failure };
+  return { result, evidence: verdict.evidence };
 }
 
 /** The traces and metrics of one attempt, and its place in the instance's in-flight count. */

@@ -86,7 +86,10 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
         idempotent: plan.idempotent,
         policy: plan.policy,
         state: site.state,
-        claimRetry: () => claimRetry(site, plan, number, tried),
+        // Method syntax, not an arrow property: tsx (esbuild keepNames) names each such closure with a defineProperty.
+        claimRetry() {
+          return claimRetry(site, plan, number, tried);
+        },
       },
       (headers) => plan.open(instance, limits, headers),
       plan.consume,

@@ -98,6 +98,14 @@ export interface ServiceClientOptions {
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
+/** stream()'s consumer: hands the body over; the attempt ends when the body closes. */
+async function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: Error) => void): Promise<StreamingResponse> {
+  const end = endLater();
+  const body = exchange.detach();
+  body.once('close', () => end(body.errored ?? undefined));
+  return { status: exchange.status, headers: exchange.headers, body, fromFallback: false };
+}
+
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 type Settings = Required<
@@ -169,13 +177,14 @@ export class ServiceClient {
   /** Calls the service and reads the whole answer (at most `maxResponseBytes`). */
   async request(request: ServiceRequest): Promise<ServiceResponse> {
     const maxBytes = request.maxResponseBytes ?? this.settings.maxResponseBytes;
-    const consume: Consume<HttpExchange, RawResponse> = async (exchange) => ({
-      status: exchange.status,
-      headers: exchange.headers,
-      body: await exchange.readAll(maxBytes),
-    });
     try {
-      const { value, instance } = await this.call(request, this.sendHttp(request), consume);
+      // Consumers are passed inline or shared: under tsx (esbuild keepNames) a closure held in a
+      // named variable costs a defineProperty on every call.
+      const { value, instance } = await this.call(request, this.sendHttp(request), async (exchange): Promise<RawResponse> => ({
+        status: exchange.status,
+        headers: exchange.headers,
+        body: await exchange.readAll(maxBytes),
+      }));
       return { ...value, instance, fromFallback: false };
     } catch (error) {
       return this.fallback(error, request);
@@ -189,14 +198,8 @@ export class ServiceClient {
    * body. The attempt timeout and the deadline stop at the headers; `signal` still cancels.
    */
   async stream(request: ServiceRequest): Promise<StreamingResponse> {
-    const consume: Consume<HttpExchange, StreamingResponse> = async (exchange, endLater) => {
-      const end = endLater();
-      const body = exchange.detach();
-      body.once('close', () => end(body.errored ?? undefined));
-      return { status: exchange.status, headers: exchange.headers, body, fromFallback: false };
-    };
     try {
-      const { value, instance } = await this.call(request, this.sendHttp(request), consume);
+      const { value, instance } = await this.call(request, this.sendHttp(request), streamingAnswer);
       return { ...value, instance };
     } catch (error) {
       const answer = await this.fallback(error, request);

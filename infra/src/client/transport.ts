@@ -51,9 +51,14 @@ export interface TransportOptions {
 /** How much of an unwanted body is read to keep its connection; beyond it the connection is closed. */
 const DISCARD_LIMIT_BYTES = 64 * 1024;
 
-/** A dispatch option of ours: called once the request is written to a connection. */
+/** Told once its request is written to a connection (an object, not a callback: no closure per call). */
+interface DispatchNotice {
+  connected(): void;
+}
+
+/** A dispatch option of ours: told once the request is written to a connection. */
 interface DispatchWithNotice extends Dispatcher.DispatchOptions {
-  onDispatched?: () => void;
+  onDispatched?: DispatchNotice;
 }
 
 type Handler = Dispatcher.DispatchHandler;
@@ -67,11 +72,11 @@ type Handler = Dispatcher.DispatchHandler;
 class NoticingHandler implements Handler {
   constructor(
     private readonly handler: Handler,
-    private readonly notice: () => void,
+    private readonly notice: DispatchNotice,
   ) {}
 
   onConnect(abort: (error?: Error) => void): void {
-    this.notice();
+    this.notice.connected();
     this.handler.onConnect?.(abort);
   }
 
@@ -154,14 +159,14 @@ export class Transport {
         headers: options.headers,
         body: options.body,
         signal: clock.signal,
-        onDispatched: () => clock.connected(),
+        onDispatched: clock,
       };
       response = await untilAborted(this.dispatcher.request(request), clock.signal);
     } catch (error) {
       clock.release();
       throw clock.classify(error, instance);
     }
-    return exchangeOf(response, instance, clock, options.method);
+    return new UndiciExchange(response, instance, clock, options.method);
   }
 
   close(): Promise<void> {
@@ -181,65 +186,97 @@ export class Transport {
  * when its turn comes; should it have got an answer meanwhile, that answer is discarded.
  */
 function untilAborted(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-  const abandon = () => {
-    pending.then(
-      (late) => late.body.destroy(),
-      () => undefined,
-    );
-    return signal.reason as Error;
-  };
-  if (signal.aborted) return Promise.reject(abandon());
+  if (signal.aborted) return Promise.reject(abandon(pending, signal));
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(abandon());
-    signal.addEventListener('abort', onAbort, { once: true });
+    // An EventListener object rather than a closure: once per call, and every named closure
+    // costs a defineProperty under tsx (esbuild's keepNames).
+    const race = new AbortRace(pending, signal, reject);
+    signal.addEventListener('abort', race, { once: true });
     pending.then(
       (response) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', race);
         resolve(response);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', race);
         reject(error);
       },
     );
   });
 }
 
-function exchangeOf(response: Dispatcher.ResponseData, instance: Instance, clock: AttemptClock, method: string): HttpExchange {
-  const body = response.body;
-  const classify = (error: unknown) => clock.classify(error, instance);
-  return {
-    status: response.statusCode,
-    headers: flattenHeaders(response.headers),
-    body,
-    classify,
-    async readAll(maxBytes) {
-      try {
-        // A HEAD, 204 or 304 answer states the length of a body it does not carry.
-        const bodyless = method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-        const declared = bodyless ? undefined : response.headers['content-length'];
-        return await readAtMost(body, maxBytes, declared, instance);
-      } catch (error) {
-        throw error instanceof AttemptFailure ? error : classify(error);
-      } finally {
-        clock.release();
-      }
-    },
-    detach() {
-      clock.stopTimers();
-      body.once('close', () => clock.release());
-      return body;
-    },
-    async discard() {
-      try {
-        await body.dump({ limit: DISCARD_LIMIT_BYTES });
-      } catch {
-        // A body that fails while being dropped changes nothing: a retry follows anyway.
-      } finally {
-        clock.release();
-      }
-    },
-  };
+/** untilAborted's abort listener. */
+class AbortRace {
+  constructor(
+    private readonly pending: Promise<Dispatcher.ResponseData>,
+    private readonly signal: AbortSignal,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  handleEvent(): void {
+    this.reject(abandon(this.pending, this.signal));
+  }
+}
+
+/** Leaves `pending` behind: dropped unsent when its turn comes, its answer discarded should one come. */
+function abandon(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Error {
+  pending.then(
+    (late) => late.body.destroy(),
+    () => undefined,
+  );
+  return signal.reason as Error;
+}
+
+/** An instance's answer as undici handed it over, with the attempt's clock (a class: no closures per call). */
+class UndiciExchange implements HttpExchange {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly body: Dispatcher.ResponseData['body'];
+
+  constructor(
+    private readonly response: Dispatcher.ResponseData,
+    private readonly instance: Instance,
+    private readonly clock: AttemptClock,
+    private readonly method: string,
+  ) {
+    this.status = response.statusCode;
+    this.headers = flattenHeaders(response.headers);
+    this.body = response.body;
+  }
+
+  classify(error: unknown): AttemptFailure {
+    return this.clock.classify(error, this.instance);
+  }
+
+  async readAll(maxBytes: number): Promise<Buffer> {
+    try {
+      // A HEAD, 204 or 304 answer states the length of a body it does not carry.
+      const status = this.response.statusCode;
+      const bodyless = this.method === 'HEAD' || status === 204 || status === 304;
+      const declared = bodyless ? undefined : this.response.headers['content-length'];
+      return await readAtMost(this.body, maxBytes, declared, this.instance);
+    } catch (error) {
+      throw error instanceof AttemptFailure ? error : this.classify(error);
+    } finally {
+      this.clock.release();
+    }
+  }
+
+  detach(): Readable {
+    this.clock.stopTimers();
+    this.body.once('close', () => this.clock.release());
+    return this.body;
+  }
+
+  async discard(): Promise<void> {
+    try {
+      await this.body.dump({ limit: DISCARD_LIMIT_BYTES });
+    } catch {
+      // A body that fails while being dropped changes nothing: a retry follows anyway.
+    } finally {
+      this.clock.release();
+    }
+  }
 }
 
 /** The whole body, or an AttemptFailure as soon as it is known to exceed `maxBytes`. */
@@ -249,15 +286,11 @@ async function readAtMost(
   declaredLength: string | string[] | undefined,
   instance: Instance,
 ): Promise<Buffer> {
-  const tooLarge = (what: string) =>
-    new AttemptFailure('response_too_large', `${instance.id} answered ${what}, over the ${maxBytes}-byte limit`, false, {
-      countsAgainstInstance: false,
-    });
   const declared = declaredLength === undefined ? NaN : Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
   if (Number.isFinite(declared)) {
     if (declared > maxBytes) {
       body.destroy();
-      throw tooLarge(`${declared} bytes`);
+      throw tooLarge(instance, `${declared} bytes`, maxBytes);
     }
     // The usual case, and the fast one: undici holds the body to its declared length.
     return Buffer.from(await body.arrayBuffer());
@@ -268,11 +301,17 @@ async function readAtMost(
     received += (chunk as Buffer).length;
     if (received > maxBytes) {
       body.destroy();
-      throw tooLarge(`more than ${received} bytes`);
+      throw tooLarge(instance, `more than ${received} bytes`, maxBytes);
     }
     chunks.push(chunk as Buffer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+}
+
+function tooLarge(instance: Instance, what: string, maxBytes: number): AttemptFailure {
+  return new AttemptFailure('response_too_large', `${instance.id} answered ${what}, over the ${maxBytes}-byte limit`, false, {
+    countsAgainstInstance: false,
+  });
 }
 
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
