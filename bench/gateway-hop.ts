@@ -235,6 +235,10 @@ async function orchestrate(): Promise<void> {
       ACCESS_LOG: 'true',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
+      // V8 flags for the gateways only, to test a hypothesis (e.g. --max-semi-space-size=64).
+      ...(process.env.BENCH_GATEWAY_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }),
+      // Any gateway variable, as JSON, to take one layer out at a time (e.g. {"ACCESS_LOG":"false"}).
+      ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
     };
     const signedIn = { authorization: `Bearer ${token}` };
     const contenders: Contender[] = [];
@@ -508,10 +512,13 @@ ${profile.top}
   dispatching the route table (find-my-way) with the access log, metrics and span done in one place.
   That listener is created by infra (server/app.ts, run-service.ts), outside this change's files.
 - **p99 at 1 connection stays at +4–8 ms** in every configuration measured (tracing off: +3.8 ms; access log
-  off, tracing on: 4.0 and 8.3 ms), against +0.5 ms for the raw proxy: not explained in this session
-  (the profile's GC share is ~10 %; a \`--trace-gc\` run at 1 connection is the next step).
-- The access log alone costs 20–30 µs of CPU per request (ACCESS_LOG=false: 169–183 µs against
-  200–203 µs, same session): a tenth of the hop.
+  off, tracing on: 4.0 and 8.3 ms), against +0.5 ms for the raw proxy: not explained yet. Ruled out,
+  one layer at a time with BENCH_GATEWAY_ENV / BENCH_GATEWAY_NODE_OPTIONS (tracing off, 2 rounds):
+  the rate limits (off: p99 4.2 ms), the access log and the rate limits together (off: 4.4 ms), and
+  the young generation's size (\`--max-semi-space-size=64\`: 3.3 against 4.0 ms). Left: express,
+  the ServiceClient's timers and breaker, the OpenTelemetry context even with tracing off.
+- The access log alone costs 20–36 µs of CPU per request (ACCESS_LOG=false: 164–183 µs against
+  200–203 µs; with the rate limits off too, 6774 against 5558 req/s): up to a fifth of the hop.
 - This bench runs the gateway under tsx (as \`make dev\` does), whose esbuild transform keeps function
   names with a \`defineProperty\` on every closure created in a named variable (\`__name\`, 1–3 % of a
   profile, which is why hot paths above avoid such closures). The container runs tsc's output, which
@@ -521,5 +528,5 @@ ${profile.top}
 - This machine is shared and was loaded while measuring: compare ratios and CPU per request within
   the table, not absolute req/s across runs.
 
-${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; needs wrk).`;
+${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; needs wrk).`;
 }
