@@ -21,6 +21,14 @@ step() { echo "[tools +$(( $(date +%s) - started ))s] $*"; }
 
 command -v go >/dev/null || { echo "tools: the Go toolchain is required (go not on PATH)" >&2; exit 1; }
 
+# One build at a time per cache (two clones' `make setup`, or setup beside `make dev`): they would
+# share go's work files and each binary's .tmp. The second waits, then finds the binary cached.
+exec 9>"$CACHE_DIR/.tools.lock"
+if ! flock -n 9; then
+  step "another scripts/tools.sh is building into $CACHE_DIR; waiting for it"
+  flock 9
+fi
+
 LOG=/dev/null  # set per tool by start_log
 
 # start_log <tool>: (re)start the log that receives go's output for this tool's build.
