@@ -50,7 +50,14 @@ export function setupSocial(ctx: ServiceContext<SocialConfig>): ServiceParts {
   const live = liveSockets(ctx, {
     onConnect(session) {
       const unsubscribe = events.subscribe(feedTopic(session.user.id), (event) => session.send(event));
-      session.onClose(() => unsubscribe());
+      // Posts published while the bus is cut off from Redis never arrive, and nothing else would
+      // tell the client: close with 1013, so it reconnects and reads GET /feed again (the feed
+      // itself is MySQL's; this socket only announces what changed).
+      const stopWatching = events.onInterrupted(() => session.close(1013, 'live_events_interrupted'));
+      session.onClose(() => {
+        stopWatching();
+        unsubscribe();
+      });
       return unsubscribe.ready;
     },
   });

@@ -18,6 +18,7 @@ import type { LoadKind } from './support/mixed-load.js';
 import { answeredAt, failedPerKind, failingAnswers, firstSuccessAfter, lastFailureAfter } from './support/outage-figures.js';
 import { burst } from './support/burst.js';
 import { recordResult } from './support/report.js';
+import { LiveClient } from '../../infra/test/support/live-clients.js';
 
 /** The deliberate length of the outage. */
 const OUTAGE_MS = 10_000;
@@ -55,7 +56,13 @@ describe('chaos 7: Redis stopped for 10 s under load', () => {
     let sendBackMs: number | undefined;
     let feedBackMs: number | undefined;
     let liveBackMs: number | undefined;
+    // A live feed socket (social): it has no replay, so it must be told that events were missed.
+    const feedSocket = new LiveClient(`ws://127.0.0.1:${chaos.gateways.at(-1)!.port}/api/v1/social/ws?access_token=${chaos.reader.accessToken}`);
+    let feedClosed: { code: number; reason: string } | undefined;
     try {
+      await feedSocket.opened;
+      await feedSocket.next(); // its ready event
+      void feedSocket.closed.then((closed) => (feedClosed = closed));
       await load.answered(40);
       faultAt = Date.now();
       await stopComponent('redis');
@@ -84,8 +91,10 @@ describe('chaos 7: Redis stopped for 10 s under load', () => {
       );
       // A steady stretch after recovery: anything still failing shows in lastFailureAfter.
       await load.answered(120);
+      await waitFor('the live feed socket to be closed', () => feedClosed, { timeoutMs: 10_000 }).catch(() => undefined);
     } finally {
       await load.stop();
+      feedSocket.ws.terminate();
     }
     const all = load.summary();
     const outage = load.summary(downAt);
@@ -124,6 +133,7 @@ describe('chaos 7: Redis stopped for 10 s under load', () => {
         'undelivered to a live socket': ledger.undelivered,
         'socket reconnects': reconnects.join(', '),
         'processes exited': exited.length,
+        'social feed socket closed with': feedClosed ? `${feedClosed.code} ${feedClosed.reason}` : 'not closed',
       },
       met:
         perKind.feed === 0 &&
@@ -132,11 +142,13 @@ describe('chaos 7: Redis stopped for 10 s under load', () => {
         limited === 0 &&
         (probe?.statuses[429] ?? 0) > 0 &&
         probeAdmitted <= USER_LIMIT &&
-        exited.length === 0,
+        exited.length === 0 &&
+        feedClosed?.code === 1013,
       notes: 'recovery = Redis accepting connections again → every live socket has every message acknowledged so far (requests: see measured)',
     });
 
     expect(perKind.feed, `feed reads failed: ${JSON.stringify(failing.codes)}`).toBe(0);
+    expect(feedClosed, 'the social feed socket was not told it missed events').toEqual({ code: 1013, reason: 'live_events_interrupted' });
     expect(ledger).toEqual({ acknowledged: ledger.acknowledged, lost: 0, duplicated: 0, undelivered: 0 });
     expect(liveBackMs, 'every live socket caught up after Redis was back').toBeDefined();
     expect(ledger.acknowledged).toBeGreaterThan(20);
