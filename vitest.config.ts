@@ -30,7 +30,9 @@ const integrationProject = {
 // Three projects: fast unit tests beside the code (src/**); integration tests (test/**) that
 // run real Consul, Jaeger, Redis and MariaDB; and the chaos suite (test/chaos, `make chaos`).
 // Integration and chaos files run one at a time: they share those servers' fixed ports, and
-// some of them restart Consul or stop a database.
+// some of them restart Consul or stop a database. So the two never run in one vitest command
+// (it would run the projects side by side): `npm test` names unit and integration, `npm run
+// chaos` names chaos.
 export default defineConfig({
   test: {
     sequence: { sequencer: DisruptiveFilesLast },

@@ -95,3 +95,21 @@ describe('serverSpans', () => {
     expect(asked[0]!.headers.traceparent).toBe(w3c.traceparent);
   });
 });
+
+describe('accessLog', () => {
+  it('logs method, the path without its query, status and the serviceId bound after it was made', async () => {
+    const { pino } = await import('pino');
+    const { accessLog } = await import('./middleware.js');
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ redact: { paths: ['token', '*.token'], censor: '[redacted]' } }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const middleware = accessLog(logger);
+    logger.setBindings({ serviceId: 'gateway-test-1' });
+    const req = { method: 'GET', path: '/api/v1/thing', originalUrl: '/api/v1/thing?access_token=secret', headers: {}, route: undefined } as unknown as Request;
+    const res = Object.assign(new EventEmitter(), { locals: { requestId: 'r1' }, writableFinished: true, statusCode: 204 });
+    middleware(req, res as unknown as Response, () => {});
+    res.emit('close');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request', serviceId: 'gateway-test-1', method: 'GET', path: '/api/v1/thing', status: 204, requestId: 'r1' });
+    expect(JSON.stringify(lines[0])).not.toContain('secret');
+  });
+});

@@ -78,6 +78,10 @@ function traceOrigin(req: IncomingMessage, trust: TrustTraceContext | undefined)
 
 /** Access log and the request metrics. Health and metrics scrapes log at debug to keep logs readable. */
 export function accessLog(logger: Logger, enabled = true): RequestHandler {
+  // The line holds only fields built here (no header, no query, no body), so the logger's
+  // redaction (21 paths checked on every line: ~5 µs of the gateway's ~200 µs hop) is skipped for
+  // it. Made at the first request, once the logger carries the instance's serviceId binding.
+  let lines: Logger | undefined;
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     // 'close' without 'finish': the client left before the answer (recorded as 499, as nginx does).
@@ -90,8 +94,9 @@ export function accessLog(logger: Logger, enabled = true): RequestHandler {
       httpServerDuration.observe({ method: req.method, route }, seconds);
       // The path without its query string: queries may carry tokens.
       const line = { method: req.method, path: req.originalUrl.split('?')[0], status, ms: Math.round(seconds * 1000), requestId: res.locals.requestId };
-      if (!enabled || QUIET_PATHS.has(req.path)) logger.debug(line, 'request');
-      else logger.info(line, 'request');
+      lines ??= logger.child({}, { redact: { paths: [] } });
+      if (!enabled || QUIET_PATHS.has(req.path)) lines.debug(line, 'request');
+      else lines.info(line, 'request');
     });
     next();
   };
