@@ -137,6 +137,10 @@ function relayBody(
     const settle = () => {
       settled = true;
       body.off('data', onData).off('end', onEnd).off('error', onUpstreamFailed).off('close', onUpstreamClosed);
+      // Destroying the body below (client gone, upstream cut) makes undici emit an AbortError;
+      // with no listener left that would be an uncaught exception and take the gateway down
+      // (found by the chaos suite's hostile input). Nobody is left to tell: swallow it.
+      body.on('error', ignoreError);
       res.off('drain', onDrain).off('close', onClientClosed);
       resolve();
     };
@@ -204,3 +208,6 @@ function queryOf(req: Request): string {
   const at = req.originalUrl.indexOf('?');
   return at === -1 ? '' : req.originalUrl.slice(at);
 }
+
+/** For a stream whose errors nobody is left to hear (see relayBody's settle). */
+function ignoreError(): void {}

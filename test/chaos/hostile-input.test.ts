@@ -31,7 +31,11 @@ function rssMiB(target: Running): number {
 
 /** V8 heap in use (MiB), from the process's own /metrics (the gateway's is on its admin port). */
 async function heapUsedMiB(target: Running): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${target.adminPort ?? target.port}/metrics`);
+  const port = target.adminPort ?? target.port;
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch((error: Error & { cause?: { code?: string } }) => {
+    const { exitCode, signalCode } = target.process.child;
+    throw new Error(`${target.serviceId} /metrics on :${port}: ${error.cause?.code ?? error.message} (exit code ${exitCode}, signal ${signalCode})`);
+  });
   const text = await response.text();
   return Number(/^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(text)![1]) / 1024 / 1024;
 }
@@ -90,7 +94,17 @@ function oversizedFrame(port: number, token: string): Promise<{ status: number; 
 describe('chaos 9: hostile input at the gateway and at every service', () => {
   const chaos = new ChaosStack({ counts: { auth: 1, social: 1, messenger: 1, rng: 1 }, liveSockets: 1 });
   beforeAll(() => chaos.start(), 180_000);
-  afterAll(() => chaos.teardown(), 60_000);
+  afterAll(async () => {
+    // A process that died under the storm is the finding: show why before the stack is gone.
+    for (const r of [...chaos.gateways, ...Object.values(chaos.instances ?? {}).flat()]) {
+      const { exitCode, signalCode } = r.process.child;
+      const stopping = /fatal|shutting down/.test(r.process.output());
+      if (exitCode !== null || signalCode !== null || stopping) {
+        console.error(`${r.serviceId} exited (code ${exitCode}, signal ${signalCode}) during the hostile input; its output:\n${r.process.output().slice(-6000)}`);
+      }
+    }
+    await chaos.teardown();
+  }, 60_000);
 
   it('answers no request with a 5xx, loses no process, and gives the memory back', async () => {
     const gateway = chaos.gateways[0]!;
@@ -132,7 +146,10 @@ describe('chaos 9: hostile input at the gateway and at every service', () => {
     const frames = await Promise.all(Array.from({ length: 20 }, () => oversizedFrame(gateway.port, chaos.reader.accessToken)));
     for (const p of processes) p.process.assertRunning();
     // The application still works afterwards.
-    expect((await chaos.app.call('GET', '/api/v1/social/feed', { token: chaos.reader.accessToken })).status).toBe(200);
+    const feed = await chaos.app.call('GET', '/api/v1/social/feed', { token: chaos.reader.accessToken }).catch((error: Error & { cause?: { code?: string } }) => {
+      throw new Error(`the feed through ${chaos.app.gateway.serviceId} (:${chaos.app.gateway.port}) after the storm: ${error.cause?.code ?? error.message}`);
+    });
+    expect(feed.status).toBe(200);
 
     const heapAfter = await waitFor('the heap in use to settle', async () => {
       const now = new Map(await Promise.all(processes.map(async (p) => [p, await heapUsedMiB(p)] as const)));
