@@ -9,15 +9,20 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** One scenario's figures, as test/chaos/support/report.ts writes them. */
 export interface Result {
+  /** Its number in the issue's list, for the table's order. */
   number: number;
   scenario: string;
   target: string;
+  /** Requests that failed under the load while the fault lasted and after it. */
   failed?: number;
   requests?: number;
   lost?: number;
   duplicated?: number;
+  /** Fault → last failure, or fault → the recovery the scenario names (see `notes`). */
   recoveryMs?: number;
+  /** Whatever else the scenario measured, as `name: value` pairs for the details. */
   measured?: Record<string, string | number>;
   met: boolean;
   notes?: string;

@@ -6,31 +6,14 @@
  * behind it must be registered and passing again within 2 s, by themselves (nobody restarts
  * them: each registrar checks its registration every second).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
 import { passingIds } from '../support/consul.js';
-import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
-import { ChaosStack } from './support/chaos-stack.js';
-import { agentAddress, killNode, startCluster, stopCluster } from './support/cluster.js';
+import { clusterStack, killNode, startCluster } from './support/cluster.js';
 import { recordResult } from './support/report.js';
 
-const run = promisify(execFile);
-
 describe('chaos 4: a client agent killed under load (cluster)', () => {
-  const agents = [agentAddress('client-1'), agentAddress('client-2')];
-  // Instance 0 of each service through client-1 (with the gateway), instance 1 through client-2.
-  const chaos = new ChaosStack({ counts: { auth: 2, social: 2, messenger: 2, rng: 2 }, agents, liveSockets: 2 });
-  beforeAll(async () => {
-    await stopCluster();
-    await startCluster();
-    await chaos.start();
-  }, 240_000);
-  afterAll(async () => {
-    await chaos.teardown();
-    await stopCluster();
-  }, 120_000);
+  const { chaos, agents } = clusterStack();
 
   it('routes around the services behind the dead agent, and they are back within 2 s of it', async () => {
     const behind = Object.values(chaos.instances).map((list) => list[1]!);
@@ -50,7 +33,7 @@ describe('chaos 4: a client agent killed under load (cluster)', () => {
       }, { timeoutMs: 60_000, intervalMs: 100 });
       goneAfterMs = Date.now() - killedAt;
       await load.answered(80);
-      await run('bash', ['scripts/cluster.sh', 'start', 'client-2'], { cwd: REPO_ROOT, timeout: 120_000 });
+      await startCluster('client-2');
       const agentBackAt = Date.now();
       await waitFor('the services behind the agent passing again', async () => {
         const passing = await passingEverywhere();

@@ -8,25 +8,14 @@
  * the election lands afterwards (the client agent accepts it locally and syncs it once there is a
  * leader).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { passingIds } from '../support/consul.js';
 import { waitFor } from '../support/wait.js';
-import { ChaosStack } from './support/chaos-stack.js';
-import { agentAddress, killNode, leader, startCluster, stopCluster } from './support/cluster.js';
+import { clusterStack, killNode, leader } from './support/cluster.js';
 import { recordResult } from './support/report.js';
 
 describe('chaos 3: the Consul leader killed under load (cluster)', () => {
-  const agents = [agentAddress('client-1'), agentAddress('client-2')];
-  const chaos = new ChaosStack({ counts: { auth: 2, social: 2, messenger: 2, rng: 2 }, agents, liveSockets: 2 });
-  beforeAll(async () => {
-    await stopCluster(); // a fresh cluster, whatever an earlier run left
-    await startCluster();
-    await chaos.start();
-  }, 240_000);
-  afterAll(async () => {
-    await chaos.teardown();
-    await stopCluster();
-  }, 120_000);
+  const { chaos, agents } = clusterStack();
 
   it('fails no request through the election, and a registration made during it lands afterwards', async () => {
     const load = chaos.load(40, ['rng', 'me', 'feed', 'send']).start();

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CONSUL } from '../support/consul.js';
+import { alive } from '../support/infra-control.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { recordResult } from './support/report.js';
@@ -22,15 +23,6 @@ function listens(port: number): Promise<boolean> {
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The agent's registrations: id → the pid the instance registered with (meta.pid). */

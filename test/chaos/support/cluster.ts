@@ -4,7 +4,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { REPO_ROOT } from '../../support/processes.js';
+import { ChaosStack } from './chaos-stack.js';
 
 const run = promisify(execFile);
 
@@ -43,4 +45,24 @@ export async function leader(except?: ClusterNode): Promise<ClusterNode | undefi
     }
   }
   return undefined;
+}
+
+/**
+ * For a cluster scenario's describe block: a fresh cluster (whatever an earlier run left), then
+ * two of every service, instance 0 through client-1 (with the gateway) and instance 1 through
+ * client-2; all of it gone again afterwards.
+ */
+export function clusterStack(): { chaos: ChaosStack; agents: [string, string] } {
+  const agents: [string, string] = [agentAddress('client-1'), agentAddress('client-2')];
+  const chaos = new ChaosStack({ counts: { auth: 2, social: 2, messenger: 2, rng: 2 }, agents, liveSockets: 2 });
+  beforeAll(async () => {
+    await stopCluster();
+    await startCluster();
+    await chaos.start();
+  }, 240_000);
+  afterAll(async () => {
+    await chaos.teardown();
+    await stopCluster();
+  }, 120_000);
+  return { chaos, agents };
 }

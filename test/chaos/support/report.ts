@@ -6,27 +6,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Result } from '../../../scripts/chaos-report.js';
 import { REPO_ROOT } from '../../support/processes.js';
 
 export const RESULTS_DIR = join(REPO_ROOT, '.chaos', 'results');
 
-export interface ScenarioResult {
-  /** Its number in the issue's list, for the table's order. */
-  number: number;
-  scenario: string;
-  target: string;
-  /** Requests that failed under the load while the fault lasted and after it. */
-  failed?: number;
-  requests?: number;
-  lost?: number;
-  duplicated?: number;
-  /** Fault → last failure, or fault → the recovery the scenario names (see `notes`). */
-  recoveryMs?: number;
-  /** Whatever else the scenario measured, as `name: value` pairs for the table. */
-  measured?: Record<string, string | number>;
-  met: boolean;
-  notes?: string;
-}
+/** What a scenario writes: the report's Result, less what recordResult stamps itself. */
+export type ScenarioResult = Omit<Result, 'measuredAt' | 'node'>;
 
 export function recordResult(result: ScenarioResult): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
