@@ -31,6 +31,7 @@ describe('service lifecycle (real processes, real Consul)', () => {
     const child = startProcess(ENTRY, { SERVICE_NAME: name, SETUP_GATE: gate });
     await waitFor('setup to start waiting', () => child.output().includes('setup waiting for its gate'));
     child.child.kill('SIGTERM');
+    await waitFor('the service to take the SIGTERM', () => child.output().includes('setup heard SIGTERM'));
     writeFileSync(gate, ''); // setup may finish now; the start must not go on
     const { code } = await child.exited;
     expect(code, child.output()).toBe(0);
