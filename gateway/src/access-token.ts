@@ -1,7 +1,7 @@
 /**
  * The edge's token check for WebSocket upgrades on routes with auth 'user'. HTTP routes use
- * requireUserAtEdge (verified-tokens.ts: infra's requireUser rules, verdicts remembered); an upgrade request
- * has no express around it, so this does the same for it: the same header rules, the same
+ * infra's bearerToken with remembered verdicts (dispatch.ts, verified-tokens.ts); this does the
+ * same for an upgrade request: the same header rules, the same
  * verifier (auth's JWKS cached locally: no call to auth per request), the same 401 codes and
  * challenge. Browsers cannot set headers on a WebSocket, so without an Authorization header the
  * token may come as the `access_token` query parameter (infra's upgradeAccessToken: the one rule

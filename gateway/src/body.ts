@@ -1,4 +1,4 @@
-import type { Request, Response } from '@switchyard/infra';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import getRawBody from 'raw-body';
 
 /**

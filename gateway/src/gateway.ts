@@ -3,12 +3,13 @@ import { corsPolicy, securityHeaders } from './browser-policy.js';
 import { gatewayConfigShape } from './config.js';
 import { mountDocs } from './docs/docs-page.js';
 import { openApiDocument } from './openapi.js';
-import { mountRoutes, type Middleware } from './proxy.js';
-import { limitMiddleware, perUserLimit, rateLimits } from './rate-limits.js';
+import { routeDispatch } from './dispatch.js';
+import { limitMiddleware, rateLimits } from './rate-limits.js';
+import { RouteMatcher } from './route-matcher.js';
 import type { GatewayRoute } from './route-table.js';
 import { clientAddresses, trustedProxies, type TrustedProxies } from './trusted-proxies.js';
 import { upgradeRelay } from './upgrade.js';
-import { VerifiedTokens, requireUserAtEdge } from './verified-tokens.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /**
  * Runs a gateway process serving `routes`: one ServiceClient per upstream service (infra appends
@@ -49,28 +50,38 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
         clientAddress: clientAddresses(config.TRUSTED_PROXIES),
         logger: ctx.logger,
       });
-      // Built once: every request shares these middlewares and the serialised document.
+      // Built once: every request shares these checks and the serialised document.
       const perClient = config.RATE_LIMIT_PER_MINUTE > 0 ? limitMiddleware((req) => limits.admitClient(req)) : undefined;
-      const userGuards: Middleware[] = [requireUserAtEdge(verifier)];
-      if (config.RATE_LIMIT_USER_PER_MINUTE > 0) userGuards.push(perUserLimit(limits));
       const cors = corsPolicy(config.CORS_ORIGINS);
       const helmet = securityHeaders();
       const document = openApiDocument(routes, { title: 'switchyard API', version: config.SERVICE_VERSION });
+      const admitUser = (id: string) => limits.admitUser(id);
       const tunnels = upgradeRelay(routes, {
         clientFor,
         gatewayId: ctx.serviceId,
         logger: ctx.logger,
         tunnelIdleMs: config.GATEWAY_TUNNEL_IDLE_MS,
         fromTrustedProxy,
-        guards: { admitClient: (req) => limits.admitClient(req), verifier, admitUser: (id) => limits.admitUser(id) },
+        guards: { admitClient: (req) => limits.admitClient(req), verifier, admitUser },
       });
+      const matcher = new RouteMatcher(routes);
       return {
+        // The route table's requests, answered without express (dispatch.ts).
+        dispatch: routeDispatch(routes, clientFor, {
+          gatewayId: ctx.serviceId,
+          fromTrustedProxy,
+          securityHeaders: helmet,
+          cors,
+          admitClient: (req) => limits.admitClient(req),
+          tokens: verifier,
+          admitUser,
+          logger: ctx.logger,
+        }),
+        // Everything else (the docs, preflights, unknown paths), with the same edge checks as middleware.
         routes(router) {
-          // Every answer from behind this router, proxied or refused (404, 400, 401, 429, 503), names the gateway.
-          router.use((req, res, next) => {
+          // Every answer from behind this router, refused or not (404, 429...), names the gateway.
+          router.use((_req, res, next) => {
             res.setHeader('x-gateway', ctx.serviceId());
-            // The proxy reads this verdict to keep or replace the forwarding headers (headers.ts).
-            res.locals.fromTrustedProxy = fromTrustedProxy(req);
             next();
           });
           router.use(helmet);
@@ -78,7 +89,13 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
           if (cors) router.use(cors);
           if (perClient) router.use(perClient);
           mountDocs(router, document);
-          mountRoutes(router, routes, { clientFor, gatewayId: ctx.serviceId, logger: ctx.logger, userGuards });
+          // OPTIONS on a route's path without CORS: which methods it takes, as express would say.
+          router.options(/.*/, (req, res, next) => {
+            const methods = matcher.methodsAt(req.path);
+            if (methods.length === 0) return next();
+            res.setHeader('allow', methods.join(', '));
+            res.status(204).end();
+          });
         },
         upgrade: tunnels,
         // Upgraded connections are not requests: the drain does not wait for them, and they would

@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
  * Request headers the gateway sets itself rather than forwarding: the transport computes host and
  * length, and the ServiceClient injects trace context and baggage from the request's active
  * context, as a child of the gateway's own span. That context holds the caller's trace and baggage
- * only when infra's serverSpans trusted the caller (a configured proxy), so headers of every trace
+ * only when infra's request envelope trusted the caller (a configured proxy), so headers of every trace
  * format are dropped here: what the caller sent never reaches an upstream by another road.
  */
 const REPLACED_ON_REQUEST = new Set([

@@ -1,50 +1,23 @@
-import type { IncomingMessage } from 'node:http';
-import {
-  RequestCancelled,
-  abortWhenClientLeaves,
-  type Logger,
-  type NextFunction,
-  type Request,
-  type Response,
-  type Router,
-  type ServiceClient,
-  type StreamingResponse,
-} from '@switchyard/infra';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestCancelled, abortWhenClientLeaves, type Logger, type ServiceClient, type StreamingResponse } from '@switchyard/infra';
 import { rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
 import { validateBody, validateQuery } from './validation.js';
 
-/** An express middleware, as the edge's guards are (token check, per-user limit). */
-export type Middleware = (req: Request, res: Response, next: NextFunction) => unknown;
-
-export interface ProxyOptions {
-  /** The ServiceClient of an upstream service name (one per service, shared by its routes). */
-  clientFor: (service: string) => ServiceClient;
-  /** This gateway's Consul id, sent as `x-gateway` beside the upstream's `x-served-by`. */
-  gatewayId: () => string;
-  /**
-   * What runs before the proxy on routes with auth 'user', in order: the token check (sets
-   * res.locals.user), then the per-user rate limit. Mounting a 'user' route without them throws:
-   * a route that needs a caller is never served unauthenticated by mistake.
-   */
-  userGuards?: readonly Middleware[];
-  logger?: Logger;
+/** What the dispatch learned of a request before it reaches the proxy. */
+export interface ProxiedRequest {
+  /** The route's path parameters, decoded, not yet validated. */
+  params: Record<string, string>;
+  /** The query string as received, with its `?` (empty when none): forwarded as it is. */
+  query: string;
+  requestId: string;
+  /** Whether it came through a proxy of ours (its forwarding headers are then kept, headers.ts). */
+  fromTrustedProxy: boolean;
 }
 
-/** Mounts every route of the table on `router`, each served by the one generic proxy handler. */
-export function mountRoutes(router: Router, table: readonly GatewayRoute[], options: ProxyOptions): void {
-  for (const route of table) {
-    const handlers: Middleware[] = [];
-    if (route.auth === 'user') {
-      if (!options.userGuards?.length) throw new Error(`${route.method} ${route.path} needs a user, and no token check was given`);
-      handlers.push(...options.userGuards);
-    }
-    handlers.push(proxyHandler(route, options.clientFor(route.service), options));
-    const method = route.method.toLowerCase() as Lowercase<GatewayRoute['method']>;
-    router[method](route.path, ...handlers);
-  }
-}
+/** A route's proxy: answers `res` for `req`, or throws (or rejects) what the error handler answers. */
+export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, call: ProxiedRequest) => Promise<void>;
 
 /**
  * Validates the route's parameters, query and body (400 before any upstream call), calls one
@@ -52,22 +25,22 @@ export function mountRoutes(router: Router, table: readonly GatewayRoute[], opti
  * relays the answer as it arrives: status, end-to-end headers and body bytes with back-pressure
  * (never buffered whole, so server-sent events pass event by event), with `x-served-by` naming
  * the instance that really answered. No instance, a timeout or an unreachable upstream are thrown
- * as UpstreamErrors, which the app's error handler turns into 503/504/502 JSON naming the service.
+ * as UpstreamErrors, which the error handler turns into 503/504/502 JSON naming the service.
  * The query string and the body cross as the bytes received, whatever validation parsed.
  */
-export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: Pick<ProxyOptions, 'logger'> = {}) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const upstreamPath = route.resolveUpstreamPath(req.params as Record<string, string>);
-    validateQuery(route, req);
+export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: { logger?: Logger } = {}): ProxyHandler {
+  return async (req, res, call) => {
+    const upstreamPath = route.resolveUpstreamPath(call.params);
+    validateQuery(route, call.query);
     const clientGone = abortWhenClientLeaves(res);
     const body = await rawRequestBody(req, res, route.maxBodySize);
     validateBody(route, req.headers, body);
     let answer: StreamingResponse;
     try {
       answer = await client.stream({
-        method: req.method,
-        path: upstreamPath + queryOf(req),
-        headers: forwardedRequestHeaders(req, String(res.locals.requestId), res.locals.fromTrustedProxy === true),
+        method: req.method!,
+        path: upstreamPath + call.query,
+        headers: forwardedRequestHeaders(req, call.requestId, call.fromTrustedProxy),
         body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
         idempotent: route.idempotent,
         retryPolicy: route.retryPolicy,
@@ -78,25 +51,23 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
       if (!(error instanceof RequestCancelled)) throw error;
       // Nobody is left to answer; the upstream call was cut short and will not be retried.
       // The path alone: a query string may carry secrets, and logs must not.
-      options.logger?.info(
-        { service: client.service, path: upstreamPath, requestId: res.locals.requestId },
-        'client went away; upstream call cancelled',
-      );
+      options.logger?.info({ service: client.service, path: upstreamPath, requestId: call.requestId }, 'client went away; upstream call cancelled');
       return;
     }
-    res.status(answer.status);
-    for (const [name, value] of Object.entries(clientResponseHeaders(answer.headers))) res.setHeader(name, value);
+    res.statusCode = answer.status;
+    const headers = clientResponseHeaders(answer.headers);
+    for (const name in headers) res.setHeader(name, headers[name]!);
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
     res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
     const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
     if (length !== undefined) res.setHeader('content-length', length);
-    if (!carriesBody(req.method, answer.status)) {
+    if (!carriesBody(req.method!, answer.status)) {
       // Read off the (empty) body, so the upstream attempt ends and its connection is reused.
       answer.body.resume();
       res.end();
       return;
     }
-    await relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath });
+    await relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId });
   };
 }
 
@@ -124,10 +95,10 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
  */
 function relayBody(
   answer: StreamingResponse,
-  res: Response,
+  res: ServerResponse,
   clientGone: AbortSignal,
   logger: Logger | undefined,
-  what: { service: string; path: string },
+  what: { service: string; path: string; requestId: string },
 ): Promise<void> {
   // Server-sent events: the client learns at once that the stream is open, before the first event.
   if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
@@ -159,7 +130,7 @@ function relayBody(
       res.destroy();
       body.destroy();
       if (!clientGone.aborted) {
-        logger?.warn({ ...what, err: error.message, requestId: res.locals.requestId }, 'upstream body failed mid-transfer; client connection cut');
+        logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
       }
     };
     // Closed before its end without an error event (e.g. destroyed because the client left).
@@ -202,11 +173,6 @@ function forbidsContentLength(status: number): boolean {
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function queryOf(req: Request): string {
-  const at = req.originalUrl.indexOf('?');
-  return at === -1 ? '' : req.originalUrl.slice(at);
 }
 
 /** For a stream whose errors nobody is left to hear (see relayBody's settle). */

@@ -8,7 +8,7 @@
  * failing or stalling requests, and the gateway's readiness never depends on it.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError, createRedis, currentUser, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
+import { HttpError, createRedis, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AllowanceSpent, LeasedAllowance } from './allowance-leases.js';
 
@@ -91,7 +91,7 @@ export function rateLimits(settings: RateLimitSettings): RateLimits {
   };
 }
 
-/** Express middleware around an admit function: a 429 carries Retry-After. */
+/** Express middleware around an admit function (the per-client limit of the express routes): a 429 carries Retry-After. */
 export function limitMiddleware(admit: (req: Request, res: Response) => Admission) {
   const refuse = (res: Response, next: NextFunction, error: unknown) => {
     if (error instanceof RateLimited) res.setHeader('retry-after', String(error.retryAfterSeconds));
@@ -112,10 +112,6 @@ export function limitMiddleware(admit: (req: Request, res: Response) => Admissio
     );
   };
 }
-
-/** The per-user middleware, after infra's requireUser has set res.locals.user. */
-export const perUserLimit = (limits: RateLimits) =>
-  limitMiddleware((_req, res) => limits.admitUser(currentUser(res).id));
 
 /** One request of `key` against `allowance`; AllowanceSpent becomes RateLimited, thrown or rejected as it came. */
 function consume(allowance: LeasedAllowance, key: string): Admission {

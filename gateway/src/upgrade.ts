@@ -13,15 +13,20 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
-import { match, type MatchFunction } from 'path-to-regexp';
-import { Counter, Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
+import { Counter, Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type Logger, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
 import { authenticate, challengeFor, type AccessTokenVerifier } from './access-token.js';
 import { clientResponseHeaders } from './headers.js';
-import { forwardedRequestHeaders, type ProxyOptions } from './proxy.js';
+import { forwardedRequestHeaders } from './proxy.js';
 import { RateLimited } from './rate-limits.js';
+import { RouteMatcher } from './route-matcher.js';
 import type { GatewayRoute } from './route-table.js';
 
-export interface UpgradeOptions extends Pick<ProxyOptions, 'clientFor' | 'gatewayId' | 'logger'> {
+export interface UpgradeOptions {
+  /** The ServiceClient of an upstream service name (one per service, shared with the HTTP routes). */
+  clientFor: (service: string) => ServiceClient;
+  /** This gateway's Consul id, sent as `x-gateway`. */
+  gatewayId: () => string;
+  logger?: Logger;
   /** Whether the request comes through a proxy of ours (its forwarding headers are then kept). */
   fromTrustedProxy?: (req: IncomingMessage) => boolean;
   /**
@@ -77,10 +82,8 @@ interface Tunnel {
 export function upgradeRelay(table: readonly GatewayRoute[], options: UpgradeOptions): UpgradeRelay {
   const needsUser = table.find((route) => route.method === 'GET' && route.auth === 'user');
   if (needsUser && !options.guards?.verifier) throw new Error(`${needsUser.path} needs a user, and the upgrade relay was given no token check`);
-  const routes = table
-    .filter((route) => route.method === 'GET')
-    // Express's own matching rules (router defaults): case-insensitive, optional trailing slash.
-    .map((route) => ({ route, match: match(route.path, { decode: decodeURIComponent, sensitive: false, trailing: true }) }));
+  // Only GET routes can be upgraded; the HTTP dispatch's matching rules (route-matcher.ts).
+  const routes = new RouteMatcher(table.filter((route) => route.method === 'GET'));
   const tunnels = new Set<Tunnel>();
 
   const relay = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -105,16 +108,11 @@ export function upgradeRelay(table: readonly GatewayRoute[], options: UpgradeOpt
   }) as UpgradeRelay;
 }
 
-interface MatchableRoute {
-  route: GatewayRoute;
-  match: MatchFunction<Partial<Record<string, string | string[]>>>;
-}
-
 async function relayUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  routes: readonly MatchableRoute[],
+  routes: RouteMatcher,
   options: UpgradeOptions,
   tunnels: Set<Tunnel>,
 ): Promise<void> {
@@ -130,7 +128,8 @@ async function relayUpgrade(
   }
   let found: { route: GatewayRoute; params: Record<string, string> } | undefined;
   try {
-    found = findRoute(routes, path, req.method ?? 'GET');
+    // Only a GET can be upgraded (RFC 6455 §4.1).
+    found = req.method === 'GET' ? routes.find('GET', path) : undefined;
   } catch {
     return answerError(socket, 400, { error: { code: 'invalid_request', message: 'malformed path' } }, identity);
   }
@@ -180,18 +179,6 @@ async function relayUpgrade(
   if (answer.head.length > 0) socket.write(answer.head);
   if (head.length > 0) answer.socket.write(head);
   tunnel(socket, answer.socket, tunnels, options.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS);
-}
-
-function findRoute(routes: readonly MatchableRoute[], path: string, method: string) {
-  if (method !== 'GET') return undefined;
-  for (const { route, match: matches } of routes) {
-    const result = matches(path);
-    if (!result) continue;
-    const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(result.params)) if (typeof value === 'string') params[name] = value;
-    return { route, params };
-  }
-  return undefined;
 }
 
 /** Bytes both ways with back-pressure; a side that ends or fails ends or cuts the other. */

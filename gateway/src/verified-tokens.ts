@@ -8,7 +8,7 @@
  * itself keeps a key set for minutes). Refusals are never remembered. The services behind verify
  * every token again, so nothing the gateway remembers reaches them as trust.
  */
-import { bearerChallenge, bearerToken, type AuthenticatedUser, type NextFunction, type Request, type Response } from '@switchyard/infra';
+import type { AuthenticatedUser } from '@switchyard/infra';
 import type { AccessTokenVerifier } from './access-token.js';
 
 interface Remembered {
@@ -59,38 +59,6 @@ export class VerifiedTokens implements AccessTokenVerifier {
     if (this.remembered.size >= this.maxEntries) this.remembered.delete(this.remembered.keys().next().value!);
     this.remembered.set(token, { user, until: Math.min(Date.now() + this.ttlMs, expiresAt) });
   }
-}
-
-/**
- * Infra's requireUser, with remembered verdicts: a valid `Authorization: Bearer <token>` sets
- * res.locals.user (currentUser), anything else is the same 401 with WWW-Authenticate (or 503).
- */
-export function requireUserAtEdge(tokens: VerifiedTokens) {
-  const refuse = (res: Response, next: NextFunction, error: unknown) => {
-    const challenge = bearerChallenge(error);
-    if (challenge && !res.headersSent) res.setHeader('WWW-Authenticate', challenge);
-    next(error);
-  };
-  return (req: Request, res: Response, next: NextFunction): void => {
-    let token: string;
-    try {
-      token = bearerToken(req.headers.authorization);
-    } catch (error) {
-      return refuse(res, next, error);
-    }
-    const known = tokens.recall(token);
-    if (known) {
-      res.locals.user = known;
-      return next();
-    }
-    tokens.verify(token).then(
-      (user) => {
-        res.locals.user = user;
-        next();
-      },
-      (error: unknown) => refuse(res, next, error),
-    );
-  };
 }
 
 /** `exp` (epoch ms) of a token that just verified (so its payload is well-formed JSON); undefined if absent. */

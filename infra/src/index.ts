@@ -34,7 +34,9 @@ export {
 export { type ResponseHeaders } from './client/transport.js';
 export { defaultRetryPolicy, statusRetryPolicy, type AttemptReport, type InstanceEvidence, type RetryPolicy, type Verdict } from './client/retry-policy.js';
 export { HttpError, badRequest, notFound } from './server/http-error.js';
-export { toErrorResponse } from './server/error-handler.js';
+export { respondWithError, sendJson, toErrorResponse } from './server/error-handler.js';
+export { type Dispatch } from './server/app.js';
+export { pathOf, type RequestRecord } from './server/request-envelope.js';
 export { abortWhenClientLeaves } from './server/client-gone.js';
 export { headerValue } from './header-values.js';
 export { createRedis } from './stores.js';

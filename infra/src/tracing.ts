@@ -72,7 +72,7 @@ export function startTracing(options: {
 /**
  * The header formats every service reads and writes: W3C trace context and baggage, and Jaeger's
  * `uber-trace-id` and `uberctx-*` baggage. What a request's headers may set is decided per caller
- * by serverSpans (server/middleware.ts): an untrusted caller's context is never continued.
+ * by the request envelope (server/request-envelope.ts): an untrusted caller's context is never continued.
  */
 export function tracePropagator(): TextMapPropagator {
   return new CompositePropagator({

@@ -1,9 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { UpstreamError } from '../client/errors.js';
 import { unavailableDependency } from './dependency-errors.js';
 import { HttpError } from './http-error.js';
+import { pathOf } from './request-envelope.js';
 
 interface ErrorBody {
   error: { code: string; message: string; [extra: string]: unknown };
@@ -40,17 +42,23 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, req, res, _next) => {
+/**
+ * Answers a request with the JSON of `error` (toErrorResponse), logging what deserves it; cuts
+ * the connection instead when part of the answer is already out. For handlers outside express
+ * (ServiceParts.dispatch); express's own errors go through errorHandler, which calls it.
+ */
+export function respondWithError(logger: Logger): (error: unknown, req: IncomingMessage, res: ServerResponse) => void {
+  return (error, req, res) => {
     const { status, body } = toErrorResponse(error);
+    const path = pathOf(req);
     if (error instanceof UpstreamError) {
       // Expected operational answers (503/504/502 with a reason): no stack trace, one line.
-      logger.warn({ upstream: error.service, code: error.code, method: req.method, path: req.path, status }, body.error.message);
+      logger.warn({ upstream: error.service, code: error.code, method: req.method, path, status }, body.error.message);
     } else if (body.error.code === 'dependency_unavailable') {
       // A store outage: one line per request with the driver's reason, not a stack trace each.
-      logger.warn({ err: (error as Error).message, method: req.method, path: req.path, status }, body.error.message);
+      logger.warn({ err: (error as Error).message, method: req.method, path, status }, body.error.message);
     } else if (status >= 500) {
-      logger.error({ err: error, method: req.method, path: req.path, status }, body.error.message);
+      logger.error({ err: error, method: req.method, path, status }, body.error.message);
     }
     if (res.headersSent) {
       // Part of the answer is out: ending it cleanly would let the client take a truncated body
@@ -58,8 +66,22 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    res.status(status).json(body);
+    sendJson(res, status, body);
   };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  const respond = respondWithError(logger);
+  return (error, req, res, _next) => respond(error, req, res);
+}
+
+/** A JSON answer as express's res.json writes it, for handlers that have no express response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

@@ -7,7 +7,7 @@ import { consulConnection, createConsulClient } from '../consul/client.js';
 import { Registrar } from '../consul/registrar.js';
 import { createLogger, type Logger } from '../logger.js';
 import { registerStoreInstrumentations, startTracing, type TracingHandle } from '../tracing.js';
-import { createAdminApp, createApp } from './app.js';
+import { createAdminApp, createApp, requestListener } from './app.js';
 import { createServiceContext, platformConfigShape, type ContextResources, type PlatformConfig } from './context.js';
 import { markDegrading, runProbes, type HealthState, type Probe } from './health.js';
 import { drain, listen, trackInFlight } from './http-server.js';
@@ -148,14 +148,15 @@ async function openListeners(
     platformRoutes: !separateAdmin,
     jsonLimit: spec.jsonLimit,
     parseJson: spec.parseJson ?? true,
-    accessLog: config.ACCESS_LOG,
-    trustTraceContext: spec.trustTraceContext,
   });
-  const server = await listen(app, config.PORT);
+  const envelope = { logger, serviceId, state };
+  const handler = requestListener(app, { ...envelope, accessLog: config.ACCESS_LOG, trustTraceContext: spec.trustTraceContext, dispatch: parts.dispatch });
+  const server = await listen(handler, config.PORT);
   if (parts.upgrade) server.on('upgrade', parts.upgrade);
   const listeners: Listeners = { server, port: (server.address() as AddressInfo).port, inFlight: trackInFlight(server) };
   if (separateAdmin) {
-    const admin = await listen(createAdminApp({ logger, serviceId, probes: resources.probes, state }), config.ADMIN_PORT ?? spec.adminPort!, config.ADMIN_HOST);
+    const adminApp = createAdminApp({ ...envelope, probes: resources.probes });
+    const admin = await listen(requestListener(adminApp, envelope), config.ADMIN_PORT ?? spec.adminPort!, config.ADMIN_HOST);
     listeners.admin = admin;
     listeners.adminPort = (admin.address() as AddressInfo).port;
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import type { z } from 'zod';
+import type { Dispatch } from './app.js';
 import type { ServiceContext } from './context.js';
 import type { Probe } from './health.js';
 
@@ -15,6 +16,14 @@ export interface ShutdownBudget {
 /** The parts a service plugs into the platform's server. */
 export interface ServiceParts {
   routes: (router: Router) => void;
+  /**
+   * Takes requests ahead of the express routes, for a hot path that must not pay express's
+   * per-request layers (the gateway's route table). It runs inside the platform's envelope
+   * (identity headers, server span, access log and metrics are in place; set record.route so they
+   * name the route), answers every request it takes, errors included (respondWithError), and
+   * returns false to leave a request to the express routes.
+   */
+  dispatch?: Dispatch;
   /** Extra readiness checks beyond the stores the service uses. */
   probes?: Record<string, Probe>;
   /**

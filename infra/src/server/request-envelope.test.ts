@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation, trace, type Context } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import type { Request, Response } from 'express';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tracePropagator } from '../tracing.js';
-import { serverSpans } from './middleware.js';
+import { requestEnvelope, type TrustTraceContext } from './request-envelope.js';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
@@ -22,20 +22,31 @@ afterAll(async () => {
 });
 beforeEach(() => exporter.reset());
 
-/**
- * Runs serverSpans on one request (no socket: the trust predicate decides from headers alone here)
- * and returns the context the rest of the request ran in, plus the span it ended.
- */
-function serve(headers: Record<string, string>, trust?: (req: IncomingMessage) => boolean) {
-  const req = { method: 'GET', path: '/api/v1/thing', headers } as unknown as Request;
-  const res = Object.assign(new EventEmitter(), { locals: { requestId: 'r1' }, writableFinished: true, statusCode: 200 });
-  let inside: Context | undefined;
-  serverSpans(trust)(req, res as unknown as Response, () => {
-    inside = context.active();
+/** A request and its answer as the envelope sees them (no socket: trust decides from headers alone here). */
+function exchange(url: string, headers: Record<string, string>, status = 200) {
+  const req = { method: 'GET', url, headers } as unknown as IncomingMessage;
+  const set: Record<string, unknown> = {};
+  const res = Object.assign(new EventEmitter(), {
+    writableFinished: true,
+    statusCode: status,
+    setHeader: (name: string, value: unknown) => void (set[name] = value),
   });
+  return { req, res: res as unknown as ServerResponse & EventEmitter, set };
+}
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * Runs the envelope on one request and returns the context the rest of the request ran in, plus
+ * the span it ended.
+ */
+function serve(headers: Record<string, string>, trust?: TrustTraceContext) {
+  const { req, res } = exchange('/api/v1/thing', headers);
+  const record = requestEnvelope({ logger: silent, serviceId: () => 'svc-1', state: { draining: false } as never, trustTraceContext: trust })(req, res);
+  const inside = context.with(record.context, () => context.active());
   res.emit('close');
   const [span] = exporter.getFinishedSpans();
-  if (!inside || !span) throw new Error('the middleware did not run the request inside a span');
+  if (!span) throw new Error('the envelope ended no span');
   return { inside, span, outgoing: outgoingHeaders(inside) };
 }
 
@@ -49,7 +60,7 @@ function outgoingHeaders(ctx: Context): Record<string, string> {
 const w3c = { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, baggage: 'user=mallory,tenant=other' };
 const jaeger = { 'uber-trace-id': `${JAEGER_TRACE}:${CLIENT_SPAN}:0:1`, 'uberctx-user': 'mallory' };
 
-describe('serverSpans', () => {
+describe('request envelope: server spans', () => {
   it('continues every caller trace and baggage when no trust rule is given (internal services)', () => {
     const { span, outgoing } = serve(w3c);
     expect(span.spanContext().traceId).toBe(CLIENT_TRACE);
@@ -96,20 +107,36 @@ describe('serverSpans', () => {
   });
 });
 
-describe('accessLog', () => {
-  it('logs method, the path without its query, status and the serviceId bound after it was made', async () => {
-    const { pino } = await import('pino');
-    const { accessLog } = await import('./middleware.js');
+describe('request envelope: access log and identity', () => {
+  function logged(url: string, headers: Record<string, string>, status: number, logger?: (lines: Array<Record<string, unknown>>) => Logger) {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ redact: { paths: ['token', '*.token'], censor: '[redacted]' } }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const middleware = accessLog(logger);
-    logger.setBindings({ serviceId: 'gateway-test-1' });
-    const req = { method: 'GET', path: '/api/v1/thing', originalUrl: '/api/v1/thing?access_token=secret', headers: {}, route: undefined } as unknown as Request;
-    const res = Object.assign(new EventEmitter(), { locals: { requestId: 'r1' }, writableFinished: true, statusCode: 204 });
-    middleware(req, res as unknown as Response, () => {});
+    const base = logger?.(lines) ?? pino({ redact: { paths: ['token', '*.token'], censor: '[redacted]' } }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const envelope = requestEnvelope({ logger: base, serviceId: () => 'gateway-test-1', state: { draining: false } as never });
+    base.setBindings({ serviceId: 'gateway-test-1' });
+    const { req, res, set } = exchange(url, headers, status);
+    const record = envelope(req, res);
     res.emit('close');
+    return { lines, set, record };
+  }
+
+  it('logs method, the path without its query, status and the serviceId bound after it was made', () => {
+    const { lines } = logged('/api/v1/thing?access_token=secret', { 'x-request-id': 'r1' }, 204);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'request', serviceId: 'gateway-test-1', method: 'GET', path: '/api/v1/thing', status: 204, requestId: 'r1' });
     expect(JSON.stringify(lines[0])).not.toContain('secret');
+  });
+
+  it('names the instance and echoes a printable request id, replacing anything else', () => {
+    const kept = logged('/x', { 'x-request-id': 'abc-123' }, 200);
+    expect(kept.set).toMatchObject({ 'x-served-by': 'gateway-test-1', 'x-request-id': 'abc-123' });
+    const replaced = logged('/x', { 'x-request-id': 'bad id\u0007<script>' }, 200);
+    expect(replaced.record.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced.set['x-request-id']).toBe(replaced.record.requestId);
+  });
+
+  it('keeps probes at debug and the balancing page\'s polls out of the log', () => {
+    expect(logged('/health/ready', {}, 200).lines).toEqual([]);
+    expect(logged('/metrics/upstreams', {}, 200).lines).toEqual([]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

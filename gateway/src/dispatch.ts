@@ -1,0 +1,115 @@
+/**
+ * The gateway's hot path: every request for a route of the table is answered here, straight from
+ * the listener (infra's ServiceParts.dispatch), without entering express. Profiles put express's
+ * per-request layers (prototype swaps, a router walk over every middleware, a closure and a
+ * promise per hop) among the costs of a hop; here a request pays for what the edge decides and no
+ * more. What it does, in order (the same as the express chain it replaced, and the same checks
+ * the upgrade relay makes): `x-gateway` and the security headers; CORS for a configured origin;
+ * the per-client limit; for 'user' routes the token check, then the per-user limit; then the
+ * route's proxy (validation, upstream call, relay). Requests for no route (the docs, a preflight,
+ * 404s) go on to express, where the same edge checks run as middleware.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerChallenge, bearerToken, respondWithError, type Dispatch, type Logger, type ServiceClient } from '@switchyard/infra';
+import { proxyHandler, type ProxyHandler } from './proxy.js';
+import { RateLimited, type Admission } from './rate-limits.js';
+import { RouteMatcher } from './route-matcher.js';
+import type { GatewayRoute } from './route-table.js';
+import type { VerifiedTokens } from './verified-tokens.js';
+
+/** The edge's checks, built once at startup and shared by every request. */
+export interface EdgeChecks {
+  /** This gateway's Consul id, sent as `x-gateway` beside the upstream's `x-served-by`. */
+  gatewayId: () => string;
+  fromTrustedProxy: (req: IncomingMessage) => boolean;
+  /** Sets the security headers (browser-policy.ts). */
+  securityHeaders: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  /** CORS for the configured origins (synchronous: its origin rule is a set lookup); none when unset. */
+  cors?: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+  admitClient: (req: IncomingMessage) => Admission;
+  /** The token check of 'user' routes (remembered verdicts); a table with 'user' routes needs one. */
+  tokens?: VerifiedTokens;
+  admitUser: (userId: string) => Admission;
+  logger: Logger;
+}
+
+interface DispatchedRoute {
+  route: GatewayRoute;
+  proxy: ProxyHandler;
+}
+
+/** The dispatch for `table`: one ServiceClient per upstream service (clientFor), one proxy per route. */
+export function routeDispatch(table: readonly GatewayRoute[], clientFor: (service: string) => ServiceClient, edge: EdgeChecks): Dispatch {
+  const needsUser = table.find((route) => route.auth === 'user');
+  if (needsUser && !edge.tokens) throw new Error(`${needsUser.method} ${needsUser.path} needs a user, and no token check was given`);
+  const matcher = new RouteMatcher(table);
+  const proxies = new Map<GatewayRoute, DispatchedRoute>(
+    table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger }) }]),
+  );
+  const respond = respondWithError(edge.logger);
+
+  return (req, res, record) => {
+    const target = req.url ?? '/';
+    const at = target.indexOf('?');
+    const path = at === -1 ? target : target.slice(0, at);
+    let found;
+    try {
+      found = matcher.find(req.method ?? 'GET', path);
+    } catch (error) {
+      // A malformed parameter: the path cannot name a route, and the answer says so (400).
+      edgeHeaders(req, res, edge);
+      respond(error, req, res);
+      return true;
+    }
+    if (!found) return false;
+    record.route = found.route.path;
+    const call = { params: found.params, query: at === -1 ? '' : target.slice(at), requestId: record.requestId, fromTrustedProxy: false };
+    serve(req, res, proxies.get(found.route)!, call, edge).catch((error: unknown) => {
+      refusalHeaders(res, error);
+      respond(error, req, res);
+    });
+    return true;
+  };
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { route, proxy }: DispatchedRoute,
+  call: Parameters<ProxyHandler>[2],
+  edge: EdgeChecks,
+): Promise<void> {
+  call.fromTrustedProxy = edgeHeaders(req, res, edge);
+  if (edge.cors) await corsHeaders(edge.cors, req, res);
+  // Decided from a lease in hand most of the time: no await, no trip through the microtask queue.
+  const admitted = edge.admitClient(req);
+  if (admitted) await admitted;
+  if (route.auth === 'user') {
+    const token = bearerToken(req.headers.authorization);
+    const user = edge.tokens!.recall(token) ?? (await edge.tokens!.verify(token));
+    const userAdmitted = edge.admitUser(user.id);
+    if (userAdmitted) await userAdmitted;
+  }
+  await proxy(req, res, call);
+}
+
+/** `x-gateway` and the security headers, on every answer the dispatch gives; whether the request came through a proxy of ours. */
+function edgeHeaders(req: IncomingMessage, res: ServerResponse, edge: EdgeChecks): boolean {
+  res.setHeader('x-gateway', edge.gatewayId());
+  edge.securityHeaders(req, res, noop);
+  return edge.fromTrustedProxy(req);
+}
+
+function corsHeaders(cors: NonNullable<EdgeChecks['cors']>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => cors(req, res, (error) => (error ? reject(error) : resolve())));
+}
+
+/** What a refusal tells beside its JSON: when to retry (429), which challenge a token failed (401). */
+function refusalHeaders(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) return;
+  if (error instanceof RateLimited) res.setHeader('retry-after', String(error.retryAfterSeconds));
+  const challenge = bearerChallenge(error);
+  if (challenge) res.setHeader('WWW-Authenticate', challenge);
+}
+
+function noop(): void {}

@@ -1,0 +1,62 @@
+import { HttpError, z } from '@switchyard/infra';
+import { describe, expect, it } from 'vitest';
+import { RouteMatcher } from './route-matcher.js';
+import { defineRoute, path, type HttpMethod } from './route-table.js';
+
+const route = (method: HttpMethod, routePath: string) =>
+  defineRoute({
+    method,
+    path: routePath,
+    service: 'things',
+    params: z.object({}).passthrough(),
+    upstreamPath: () => path`/things`,
+    timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
+    auth: 'public',
+    docs: { summary: routePath },
+  });
+
+const table = [
+  route('GET', '/api/v1/users/:id'),
+  route('GET', '/api/v1/users/:id/posts'),
+  route('POST', '/api/v1/users/:id/posts'),
+  route('GET', '/api/v1/feed'),
+];
+const matcher = new RouteMatcher(table);
+
+describe('RouteMatcher (express router rules)', () => {
+  it('finds the route and decodes its parameters, each one segment', () => {
+    expect(matcher.find('GET', '/api/v1/users/alice')).toEqual({ route: table[0], params: { id: 'alice' } });
+    expect(matcher.find('GET', '/api/v1/users/a%2Fb/posts')).toEqual({ route: table[1], params: { id: 'a/b' } });
+    expect(matcher.find('POST', '/api/v1/users/bob/posts')?.route).toBe(table[2]);
+    expect(matcher.find('GET', '/api/v1/users/a/b')).toBeUndefined();
+  });
+
+  it('is case-insensitive, takes an optional trailing slash, and serves HEAD by the GET route', () => {
+    expect(matcher.find('GET', '/API/V1/Feed')?.route).toBe(table[3]);
+    expect(matcher.find('GET', '/api/v1/feed/')?.route).toBe(table[3]);
+    expect(matcher.find('HEAD', '/api/v1/users/x')?.route).toBe(table[0]);
+    expect(matcher.find('GET', '/api/v1/feeds')).toBeUndefined();
+  });
+
+  it('leaves other methods and paths to someone else', () => {
+    expect(matcher.find('DELETE', '/api/v1/users/x')).toBeUndefined();
+    expect(matcher.find('OPTIONS', '/api/v1/feed')).toBeUndefined();
+    expect(matcher.find('GET', '/')).toBeUndefined();
+  });
+
+  it('refuses a parameter that is not valid percent-encoding with a 400, not a URIError', () => {
+    let thrown: unknown;
+    try {
+      matcher.find('GET', '/api/v1/users/%E0%A4%A');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(HttpError);
+    expect(thrown).toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+
+  it('lists the methods a path takes, for an OPTIONS answer', () => {
+    expect(matcher.methodsAt('/api/v1/users/x/posts')).toEqual(['GET', 'HEAD', 'POST']);
+    expect(matcher.methodsAt('/api/v1/nothing')).toEqual([]);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * What the platform does around every request a service answers, in one place and without a
+ * framework: identity headers (`x-served-by`, a request id, `connection: close` while draining),
+ * one server span whose context the request is served in, then at the end the access-log line and
+ * the request metrics. It runs in the listener itself, before express or a service's own
+ * dispatch: the gateway's hot path answers without entering express at all (ServiceParts.dispatch),
+ * and both paths get the same envelope. One `close` listener per request does all the
+ * bookkeeping; a request costs one record and one closure here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, propagation, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { httpServerDuration, httpServerRequests } from '../metrics.js';
+import { tracer } from '../tracing.js';
+import type { HealthState } from './health.js';
+
+/** What the platform knows of one request; a dispatch and express read it, the envelope reports it. */
+export interface RequestRecord {
+  /** The client's `x-request-id` when it is a short printable id, otherwise a new UUID. */
+  readonly requestId: string;
+  /** The route template that served it (`/api/v1/rng/:n`): names the span, labels the metrics. */
+  route: string | undefined;
+  /** The context to serve the request in: carries its server span, when it has one. */
+  readonly context: Context;
+}
+
+/** Whether a request's trace context (and baggage) may be continued; see ServiceSpec.trustTraceContext. */
+export type TrustTraceContext = (req: IncomingMessage) => boolean;
+
+export interface EnvelopeOptions {
+  logger: Logger;
+  serviceId: () => string;
+  state: HealthState;
+  /** false: access lines at debug level (the metrics are still recorded). */
+  accessLog?: boolean;
+  /** undefined trusts every caller (internal services); see ServiceSpec.trustTraceContext. */
+  trustTraceContext?: TrustTraceContext;
+  /** The route of a request no dispatch named (express's matched route, read once it answered). */
+  routeOf?: (req: IncomingMessage) => string | undefined;
+}
+
+/**
+ * Probes and scrapes: no span (Consul's check and Prometheus would bury the traffic in traces),
+ * access line at debug. `/metrics/upstreams`, polled every second by the balancing page of every
+ * instance, gets no span, no line and no metric at all.
+ */
+const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+const UNTRACKED_PATHS = new Set(['/metrics/upstreams']);
+
+const records = new WeakMap<ServerResponse, RequestRecord>();
+
+/** The record of a request the envelope took (express middleware and handlers reach it through the response). */
+export function requestRecordOf(res: ServerResponse): RequestRecord | undefined {
+  return records.get(res);
+}
+
+/** The path part of a request target, without its query string (queries may carry secrets). */
+export function pathOf(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  const at = target.indexOf('?');
+  return at === -1 ? target : target.slice(0, at);
+}
+
+export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage, res: ServerResponse) => RequestRecord {
+  // The line holds only fields built here (no header, no query, no body), so the logger's
+  // redaction (21 paths checked on every line) is skipped for it. Made at the first request, once
+  // the logger carries the instance's serviceId binding.
+  let lines: Logger | undefined;
+  const logAtInfo = options.accessLog ?? true;
+
+  const finish = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, path: string, started: number, span: Span | undefined) => {
+    const seconds = (performance.now() - started) / 1_000;
+    // 'close' without a finished answer: the client left first (recorded as 499, as nginx does).
+    const answered = res.writableFinished;
+    const status = answered ? res.statusCode : 499;
+    const route = record.route ?? options.routeOf?.(req);
+    const method = req.method ?? 'GET';
+    if (span) {
+      if (route) {
+        span.updateName(`${method} ${route}`);
+        span.setAttribute('http.route', route);
+      }
+      if (!answered) span.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the request before the answer' });
+      else {
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    }
+    // Never the raw path as a label: every unrouted request would mint a new metric series.
+    const label = route ?? 'unmatched';
+    httpServerRequests.inc({ method, route: label, status: String(status) });
+    httpServerDuration.observe({ method, route: label }, seconds);
+    lines ??= options.logger.child({}, { redact: { paths: [] } });
+    const line = { method, path, status, ms: Math.round(seconds * 1_000), requestId: record.requestId };
+    if (logAtInfo && !QUIET_PATHS.has(path)) lines.info(line, 'request');
+    else lines.debug(line, 'request');
+  };
+
+  return (req, res) => {
+    const requestId = printableId(req.headers['x-request-id']) ?? randomUUID();
+    res.setHeader('x-served-by', options.serviceId());
+    res.setHeader('x-request-id', requestId);
+    if (options.state.draining) res.setHeader('connection', 'close');
+    const path = pathOf(req);
+    if (UNTRACKED_PATHS.has(path)) {
+      const record: RequestRecord = { requestId, route: undefined, context: context.active() };
+      records.set(res, record);
+      return record;
+    }
+    const started = performance.now();
+    let span: Span | undefined;
+    let served = context.active();
+    if (!QUIET_PATHS.has(path)) {
+      const { parent, links } = traceOrigin(req, options.trustTraceContext);
+      span = tracer().startSpan(
+        `${req.method} ${path}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path, 'http.request_id': requestId }, links },
+        parent,
+      );
+      served = trace.setSpan(parent, span);
+    }
+    const record: RequestRecord = { requestId, route: undefined, context: served };
+    records.set(res, record);
+    res.once('close', () => finish(req, res, record, path, started, span));
+    return record;
+  };
+}
+
+/**
+ * Where a request's span starts. A trusted caller's context is continued: its trace, sampling
+ * decision and baggage. Anyone else gets a new trace with no baggage, so a client can neither
+ * choose our trace ids and sampling nor push baggage through every service behind the edge; its
+ * trace, when it sent a valid one, is kept as a link for correlation, never as the parent.
+ */
+function traceOrigin(req: IncomingMessage, trust: TrustTraceContext | undefined): { parent: Context; links: Link[] } {
+  const extracted = propagation.extract(ROOT_CONTEXT, req.headers);
+  if (!trust || trust(req)) return { parent: extracted, links: [] };
+  const caller = trace.getSpanContext(extracted);
+  return { parent: ROOT_CONTEXT, links: caller && isSpanContextValid(caller) ? [{ context: caller }] : [] };
+}
+
+/** Only short, printable ids are echoed back; anything else is replaced. */
+function printableId(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && /^[\w.:-]{1,128}$/.test(first) ? first : undefined;
+}
