@@ -77,21 +77,35 @@ const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-reques
 
 type IncomingHeaders = Record<string, string | string[] | undefined>;
 
-/** The end-to-end headers of `headers`, lower-cased, minus those `drop` names and anything `Connection` names. */
+/**
+ * The end-to-end headers of `headers`, lower-cased, minus those `drop` names and anything
+ * `Connection` names. On every request twice (request and answer): a plain loop, no entries array,
+ * and no set built for the usual `Connection: keep-alive`, which names no other header.
+ */
 function selectEndToEnd(headers: IncomingHeaders, drop: (name: string) => boolean): Array<[string, string | string[]]> {
-  const named = new Set(
-    String(headers.connection ?? headers.Connection ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const named = connectionOptions(headers.connection ?? headers.Connection);
   const kept: Array<[string, string | string[]]> = [];
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
+    if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || drop(name)) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name) || drop(name)) continue;
     kept.push([name, value]);
   }
   return kept;
+}
+
+/** The header names a `Connection` header lists (RFC 9110 §7.6.1); none for the bare keep-alive/close tokens. */
+function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const text = joined(value).toLowerCase();
+  if (text === 'keep-alive' || text === 'close') return undefined;
+  return new Set(
+    text
+      .split(',')
+      .map((token) => token.trim())
+      .filter(Boolean),
+  );
 }
 
 /** The end-to-end headers of `headers`, one line each (repeated ones joined with ', '). */

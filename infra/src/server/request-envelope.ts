@@ -48,11 +48,16 @@ export interface EnvelopeOptions {
 const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 const UNTRACKED_PATHS = new Set(['/metrics/upstreams']);
 
-const records = new WeakMap<ServerResponse, RequestRecord>();
+/**
+ * Where a response carries its record: a symbol property rather than a WeakMap, whose entries (one
+ * per request) the garbage collector must trace as ephemerons.
+ */
+const RECORD = Symbol('switchyard.requestRecord');
+type Recorded = ServerResponse & { [RECORD]?: RequestRecord };
 
 /** The record of a request the envelope took (express middleware and handlers reach it through the response). */
 export function requestRecordOf(res: ServerResponse): RequestRecord | undefined {
-  return records.get(res);
+  return (res as Recorded)[RECORD];
 }
 
 /** The path part of a request target, without its query string (queries may carry secrets). */
@@ -106,7 +111,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
     const path = pathOf(req);
     if (UNTRACKED_PATHS.has(path)) {
       const record: RequestRecord = { requestId, route: undefined, context: context.active() };
-      records.set(res, record);
+      (res as Recorded)[RECORD] = record;
       return record;
     }
     const started = performance.now();
@@ -122,7 +127,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
       served = trace.setSpan(parent, span);
     }
     const record: RequestRecord = { requestId, route: undefined, context: served };
-    records.set(res, record);
+    (res as Recorded)[RECORD] = record;
     res.once('close', () => finish(req, res, record, path, started, span));
     return record;
   };
