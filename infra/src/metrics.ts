@@ -25,11 +25,36 @@ export const httpServerDuration = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** Every outcome label of upstreamRequests. */
+export const UPSTREAM_OUTCOMES = [
+  'ok',
+  'client_error',
+  'server_error',
+  'timeout',
+  'connection_error',
+  'breaker_open',
+  'cancelled',
+  'pool_exhausted',
+  'response_too_large',
+] as const;
+
+export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
+
+/** Series holding counts not yet added to upstreamRequests and upstreamDuration (see UpstreamInstanceMetrics). */
+const unpublished: UpstreamInstanceMetrics[] = [];
+
+/** Adds what every instance series counted since the last read to the two upstream instruments. */
+function publishUpstreamSeries(): void {
+  for (const series of unpublished.splice(0)) series.publish();
+}
+
 export const upstreamRequests = new Counter({
   name: 'switchyard_upstream_requests_total',
   help: 'Calls to an upstream instance, by outcome (ok, client_error, server_error by answer status; timeout, connection_error, cancelled, pool_exhausted, response_too_large; breaker_open)',
   labelNames: ['service', 'instance', 'outcome'] as const,
   registers: [metricsRegistry],
+  // Every read (a scrape, the upstreams view, a test) first takes in the counts kept per instance.
+  collect: publishUpstreamSeries,
 });
 
 export const upstreamDuration = new Histogram({
@@ -38,6 +63,7 @@ export const upstreamDuration = new Histogram({
   labelNames: ['service', 'instance'] as const,
   buckets: latencyBuckets,
   registers: [metricsRegistry],
+  collect: publishUpstreamSeries,
 });
 
 export const upstreamRetries = new Counter({
@@ -75,19 +101,6 @@ export const healthyInstancesGauge = new Gauge({
   registers: [metricsRegistry],
 });
 
-/** Every outcome label of upstreamRequests. */
-export const UPSTREAM_OUTCOMES = [
-  'ok',
-  'client_error',
-  'server_error',
-  'timeout',
-  'connection_error',
-  'breaker_open',
-  'cancelled',
-  'pool_exhausted',
-  'response_too_large',
-];
-
 /**
  * Drops the series of an upstream instance that left the passing list. Instances come and go
  * with ephemeral ports, so keeping every one would grow the registry without bound.
@@ -95,4 +108,109 @@ export const UPSTREAM_OUTCOMES = [
 export function forgetUpstreamInstance(service: string, instance: string): void {
   for (const outcome of UPSTREAM_OUTCOMES) upstreamRequests.remove({ service, instance, outcome });
   upstreamDuration.remove({ service, instance });
+}
+
+const OUTCOME_INDEX = Object.fromEntries(UPSTREAM_OUTCOMES.map((outcome, i) => [outcome, i])) as Record<UpstreamOutcome, number>;
+
+/**
+ * The upstream instruments of one instance, bound once to its (service, instance) labels: an
+ * attempt adds to plain numbers here instead of handing prom-client a labels object to validate
+ * and hash, twice, on every call (its largest metrics cost; see BENCHMARKS.md, "Client
+ * overhead"). What was counted reaches upstreamRequests and upstreamDuration whenever either is
+ * read (their collect hook): a scrape, the upstreams view, a test.
+ */
+export class UpstreamInstanceMetrics {
+  private readonly labels: { service: string; instance: string };
+  /** Counts per outcome (UPSTREAM_OUTCOMES order) since the last read. */
+  private readonly outcomes = new Float64Array(UPSTREAM_OUTCOMES.length);
+  /** Latencies since the last read: per bucket of latencyBuckets (not cumulative), count and sum. */
+  private readonly buckets = new Float64Array(latencyBuckets.length);
+  private observed = 0;
+  private observedSeconds = 0;
+  private listed = false;
+  private retired = false;
+
+  constructor(service: string, instance: string) {
+    this.labels = { service, instance };
+  }
+
+  count(outcome: UpstreamOutcome): void {
+    if (this.retired) return;
+    this.outcomes[OUTCOME_INDEX[outcome]]! += 1;
+    this.list();
+  }
+
+  /** One attempt's latency, in seconds. */
+  observe(seconds: number): void {
+    if (this.retired) return;
+    // The first bucket whose upper bound holds it; past the last one, only the count and sum (+Inf).
+    let bucket = 0;
+    while (bucket < latencyBuckets.length && seconds > latencyBuckets[bucket]!) bucket++;
+    if (bucket < latencyBuckets.length) this.buckets[bucket]! += 1;
+    this.observed += 1;
+    this.observedSeconds += seconds;
+    this.list();
+  }
+
+  /** Adds what was counted since the last read to the instruments. */
+  publish(): void {
+    this.listed = false;
+    if (this.retired) return;
+    for (let i = 0; i < UPSTREAM_OUTCOMES.length; i++) {
+      const count = this.outcomes[i]!;
+      if (count === 0) continue;
+      this.outcomes[i] = 0;
+      upstreamRequests.inc({ ...this.labels, outcome: UPSTREAM_OUTCOMES[i]! }, count);
+    }
+    if (this.observed === 0) return;
+    const record = histogramRecord(upstreamDuration, this.labels);
+    record.count += this.observed;
+    record.sum += this.observedSeconds;
+    for (let i = 0; i < latencyBuckets.length; i++) record.bucketValues[latencyBuckets[i]!]! += this.buckets[i]!;
+    this.buckets.fill(0);
+    this.observed = 0;
+    this.observedSeconds = 0;
+  }
+
+  /** The instance left: its series are dropped, and nothing it counts any more is recorded. */
+  retire(): void {
+    this.retired = true;
+    forgetUpstreamInstance(this.labels.service, this.labels.instance);
+  }
+
+  private list(): void {
+    if (this.listed) return;
+    this.listed = true;
+    unpublished.push(this);
+  }
+}
+
+/**
+ * prom-client's record of one histogram series, the one its observe() adds to (per bucket,
+ * not cumulative). Not part of its typed API: infra/src/client/instance-metrics.test.ts checks
+ * that what is added here is what the histogram reports.
+ */
+interface HistogramRecord {
+  labels: Record<string, string | number>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/** The record of `labels` in `histogram`, made (all zero, by its public zero()) if it has none yet. */
+function histogramRecord(histogram: Histogram<string>, labels: Record<string, string>): HistogramRecord {
+  const find = () => {
+    const records = (histogram as unknown as { hashMap: Record<string, HistogramRecord> }).hashMap;
+    for (const key in records) {
+      const record = records[key]!;
+      if (Object.keys(labels).every((name) => record.labels[name] === labels[name])) return record;
+    }
+    return undefined;
+  };
+  const existing = find();
+  if (existing) return existing;
+  histogram.zero(labels);
+  const made = find();
+  if (!made) throw new Error(`prom-client kept no histogram record for ${JSON.stringify(labels)}`);
+  return made;
 }

@@ -1,9 +1,9 @@
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
-import { upstreamDuration, upstreamRequests } from '../metrics.js';
+import { INVALID_TRACEID, SpanKind, SpanStatusCode, context, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { UpstreamOutcome } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
-import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer } from '../tracing.js';
+import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders } from '../tracing.js';
 import { AttemptFailure } from './errors.js';
-import type { InstanceState } from './instance-state.js';
+import type { InstanceEntry, InstanceState } from './instance-state.js';
 import type { InstanceEvidence, RetryPolicy } from './retry-policy.js';
 import type { ResponseHeaders } from './transport.js';
 
@@ -19,7 +19,8 @@ export interface Exchange {
 
 export interface AttemptSpec {
   service: string;
-  instance: Instance;
+  /** The instance, with what this caller keeps about it (in-flight count, metric series). */
+  entry: InstanceEntry;
   method: string;
   /** Path and query as sent; traces get the path alone (a query may carry secrets). */
   path: string;
@@ -57,14 +58,16 @@ export type Open<E extends Exchange> = (headers: Record<string, string>) => Prom
  */
 export type Consume<E extends Exchange, T> = (exchange: E, endLater: () => (error?: Error) => void) => Promise<T>;
 
+const BREAKER_OPEN = Object.freeze({ kind: 'breaker_open' as const });
+
 /**
  * One attempt on one instance, through its breaker: the retry policy's verdict on the outcome
  * decides what happens next and what evidence the breaker records. Nothing is sent (and no span
  * recorded) when the breaker opened before the attempt could start.
  */
 export async function runAttempt<E extends Exchange, T>(spec: AttemptSpec, open: Open<E>, consume: Consume<E, T>): Promise<AttemptResult<T>> {
-  let result: AttemptResult<T> = { kind: 'breaker_open' };
-  const ran = await spec.state.throughBreaker(spec.instance.id, async () => {
+  let result: AttemptResult<T> = BREAKER_OPEN;
+  const ran = await spec.state.throughBreaker(spec.entry.instance.id, async () => {
     const record = new AttemptRecord(spec);
     try {
       const judged = await judgedAttempt(spec, record, open, consume);
@@ -74,7 +77,7 @@ export async function runAttempt<E extends Exchange, T>(spec: AttemptSpec, open:
       record.finish();
     }
   });
-  if (!ran) upstreamRequests.inc({ service: spec.service, instance: spec.instance.id, outcome: 'breaker_open' });
+  if (!ran) spec.entry.metrics.count('breaker_open');
   return result;
 }
 
@@ -88,7 +91,7 @@ async function judgedAttempt<E extends Exchange, T>(
   try {
     exchange = await open(record.headers);
   } catch (error) {
-    return failedAttempt(spec, record, asAttemptFailure(error, spec.instance));
+    return failedAttempt(spec, record, asAttemptFailure(error, spec.entry.instance));
   }
   const { status } = exchange;
   record.answered(status);
@@ -100,7 +103,7 @@ async function judgedAttempt<E extends Exchange, T>(
   });
   if (verdict.retry && spec.claimRetry()) {
     await exchange.discard();
-    const reason = new AttemptFailure('server_error', `${spec.instance.id} answered ${status}`, false);
+    const reason = new AttemptFailure('server_error', `${spec.entry.instance.id} answered ${status}`, false);
     return { result: { kind: 'retry', reason }, evidence: verdict.evidence };
   }
   try {
@@ -125,17 +128,18 @@ function failedAttempt<T>(spec: AttemptSpec, record: AttemptRecord, failure: Att
 class AttemptRecord {
   readonly headers: Record<string, string>;
   private readonly span: Span;
-  private readonly labels: { service: string; instance: string };
-  private readonly stopTimer: () => void;
-  private readonly endCall: () => void;
-  private outcome: string | undefined;
+  private readonly entry: InstanceEntry;
+  private readonly startedAt = performance.now();
+  private outcome: UpstreamOutcome | undefined;
   private deferred = false;
   private ended = false;
 
   constructor(spec: AttemptSpec) {
-    const { service, instance, method } = spec;
-    this.labels = { service, instance: instance.id };
-    this.span = tracer().startSpan(
+    const { service, entry, method } = spec;
+    const { instance } = entry;
+    this.entry = entry;
+    const active = context.active();
+    this.span = clientTracer().startSpan(
       `${method} ${service}`,
       {
         kind: SpanKind.CLIENT,
@@ -148,12 +152,14 @@ class AttemptRecord {
           'url.path': pathWithoutQuery(spec.path),
         },
       },
-      context.active(),
+      active,
     );
     this.headers = { ...spec.headers };
-    injectTraceHeaders(this.headers, trace.setSpan(context.active(), this.span));
-    this.endCall = spec.state.beginCall(instance.id);
-    this.stopTimer = upstreamDuration.startTimer(this.labels);
+    // A span with no valid context (tracing off, nothing to continue) adds nothing to the headers
+    // that the active context does not: no context of its own is made for it then.
+    const traced = this.span.spanContext().traceId !== INVALID_TRACEID;
+    injectTraceHeaders(this.headers, traced ? trace.setSpan(active, this.span) : active);
+    entry.inFlight += 1;
   }
 
   answered(status: number): void {
@@ -176,8 +182,9 @@ class AttemptRecord {
 
   /** The attempt's own part is over: counted, timed (to the answer, or its body when read whole). */
   finish(): void {
-    this.stopTimer();
-    upstreamRequests.inc({ ...this.labels, outcome: this.outcome ?? 'connection_error' });
+    const { metrics } = this.entry;
+    metrics.observe((performance.now() - this.startedAt) / 1000);
+    metrics.count(this.outcome ?? 'connection_error');
     if (!this.deferred) this.end();
   }
 
@@ -185,9 +192,25 @@ class AttemptRecord {
     if (this.ended) return;
     this.ended = true;
     if (error) this.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-    this.endCall();
+    this.entry.inFlight -= 1;
     this.span.end();
   }
+}
+
+let tracerSource: TracerProvider | undefined;
+let cachedTracer: Tracer | undefined;
+
+/**
+ * The client's tracer, asked of the global provider only when that changes (a test may register
+ * another): trace.getTracer() builds a tracer, or looks one up by a key it builds, on every call.
+ */
+function clientTracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (provider !== tracerSource || !cachedTracer) {
+    tracerSource = provider;
+    cachedTracer = provider.getTracer('switchyard');
+  }
+  return cachedTracer;
 }
 
 function statusOutcome(status: number): 'ok' | 'client_error' | 'server_error' {

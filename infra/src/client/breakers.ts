@@ -29,7 +29,13 @@ export const defaultBreakerOptions: BreakerOptions = {
   consecutiveFailures: 5,
 };
 
-type Trial = () => Promise<void>;
+type Trial = () => Promise<InstanceEvidence>;
+
+/** One instance's breaker and its run of failing attempts (see BreakerOptions.consecutiveFailures). */
+interface Guard {
+  breaker: CircuitBreaker<[Trial], void>;
+  streak: number;
+}
 
 /** Thrown through opossum so it records a failure; never leaves this module. */
 const FAILING = new Error('instance failing');
@@ -41,9 +47,7 @@ const NO_EVIDENCE = new Error('no evidence');
  * instance is ejected locally, on this caller's own evidence, before Consul's check notices.
  */
 export class InstanceBreakers {
-  private readonly breakers = new Map<string, CircuitBreaker<[Trial], void>>();
-  /** Failing attempts in a row per instance (see BreakerOptions.consecutiveFailures). */
-  private readonly streaks = new Map<string, number>();
+  private readonly guards = new Map<string, Guard>();
 
   constructor(
     private readonly service: string,
@@ -55,22 +59,11 @@ export class InstanceBreakers {
    * Runs `attempt` through the instance's breaker, which records the evidence it returns. False
    * when the breaker is open: the attempt did not run. An error `attempt` throws is passed on.
    */
-  async run(instanceId: string, attempt: () => Promise<InstanceEvidence>): Promise<boolean> {
-    const breaker = this.breakerFor(instanceId);
+  async run(instanceId: string, attempt: Trial): Promise<boolean> {
+    const { breaker } = this.guardFor(instanceId);
     const trial = breaker.halfOpen;
     try {
-      await breaker.fire(async () => {
-        const evidence = await attempt();
-        const streak = evidence === 'failing' || evidence === 'gone' ? (this.streaks.get(instanceId) ?? 0) + 1 : evidence === 'healthy' ? 0 : undefined;
-        if (streak !== undefined) this.streaks.set(instanceId, streak);
-        if (evidence === 'gone' || (streak ?? 0) >= (this.options.consecutiveFailures ?? Infinity)) {
-          // Open first: the failure recorded next must not count towards a window of its own.
-          if (!breaker.opened || breaker.halfOpen) breaker.open();
-          throw FAILING;
-        }
-        if (evidence === 'failing') throw FAILING;
-        if (evidence === 'none') throw NO_EVIDENCE;
-      });
+      await breaker.fire(attempt);
       return true;
     } catch (error) {
       if (error === FAILING) return true;
@@ -88,12 +81,12 @@ export class InstanceBreakers {
 
   /** Open breakers eject their instance; half-open ones let a trial call through. */
   isOpen(instanceId: string): boolean {
-    const breaker = this.breakers.get(instanceId);
+    const breaker = this.guards.get(instanceId)?.breaker;
     return breaker !== undefined && breaker.opened && !breaker.halfOpen;
   }
 
   state(instanceId: string): 'closed' | 'open' | 'half-open' {
-    const breaker = this.breakers.get(instanceId);
+    const breaker = this.guards.get(instanceId)?.breaker;
     if (!breaker || breaker.closed) return 'closed';
     return breaker.halfOpen ? 'half-open' : 'open';
   }
@@ -101,11 +94,10 @@ export class InstanceBreakers {
   /** Forgets breakers of instances that left the passing list, so their timers stop. */
   retain(instanceIds: Iterable<string>): void {
     const keep = new Set(instanceIds);
-    for (const [id, breaker] of this.breakers) {
+    for (const [id, { breaker }] of this.guards) {
       if (keep.has(id)) continue;
       breaker.shutdown();
-      this.breakers.delete(id);
-      this.streaks.delete(id);
+      this.guards.delete(id);
       breakerState.remove({ service: this.service, instance: id });
     }
   }
@@ -114,10 +106,33 @@ export class InstanceBreakers {
     this.retain([]);
   }
 
-  private breakerFor(instanceId: string): CircuitBreaker<[Trial], void> {
-    let breaker = this.breakers.get(instanceId);
-    if (breaker) return breaker;
-    breaker = new CircuitBreaker((attempt: Trial) => attempt(), {
+  /**
+   * The breaker's action: runs the attempt and turns its evidence into what opossum records (a
+   * resolution is a success, FAILING a failure, NO_EVIDENCE nothing). One per breaker, so a call
+   * makes no closure of its own.
+   */
+  private async judge(guard: Guard, attempt: Trial): Promise<void> {
+    const evidence = await attempt();
+    if (evidence === 'healthy') {
+      guard.streak = 0;
+      return;
+    }
+    if (evidence === 'none') throw NO_EVIDENCE;
+    // 'failing' or 'gone'
+    guard.streak += 1;
+    if (evidence === 'gone' || guard.streak >= (this.options.consecutiveFailures ?? Infinity)) {
+      // Open first: the failure recorded next must not count towards a window of its own.
+      const { breaker } = guard;
+      if (!breaker.opened || breaker.halfOpen) breaker.open();
+    }
+    throw FAILING;
+  }
+
+  private guardFor(instanceId: string): Guard {
+    const existing = this.guards.get(instanceId);
+    if (existing) return existing;
+    const guard = { streak: 0 } as Guard;
+    guard.breaker = new CircuitBreaker((attempt: Trial) => this.judge(guard, attempt), {
       // The client enforces its own per-attempt timeout and aborts the request; a second timer
       // here would only race it.
       timeout: false,
@@ -126,10 +141,16 @@ export class InstanceBreakers {
       resetTimeout: this.options.resetTimeoutMs,
       rollingCountTimeout: this.options.rollingWindowMs,
       rollingCountBuckets: 10,
+      // Only the counts of the window decide; opossum's latency percentiles (every latency of
+      // the window kept, concatenated and sorted on each read, i.e. on every failure) and its
+      // per-second snapshot of them are read by nobody here: measured per call in BENCHMARKS.md.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
       // Attempts that say nothing about the instance's health (see InstanceEvidence).
       errorFilter: (error: unknown) => error === NO_EVIDENCE,
       name: `${this.service}/${instanceId}`,
     });
+    const { breaker } = guard;
     const labels = { service: this.service, instance: instanceId };
     breakerState.set(labels, 0);
     // A failed trial re-opens a half-open breaker every resetTimeout: one "ejected" event for the
@@ -148,7 +169,7 @@ export class InstanceBreakers {
       ejected = false;
       this.logger?.info({ upstream: this.service, instance: instanceId }, `circuit closed: ${instanceId} back in rotation`);
     });
-    this.breakers.set(instanceId, breaker);
-    return breaker;
+    this.guards.set(instanceId, guard);
+    return guard;
   }
 }

@@ -14,8 +14,13 @@ export class ColdStart {
     private readonly discoveryTimeoutMs: number,
   ) {}
 
+  /** Whether the registry has not answered yet (nothing known): then a call waits for it. */
+  get pending(): boolean {
+    return this.instancer.lastSyncAt === 0 && this.instancer.instances().length === 0;
+  }
+
   async wait(deadline: number, signal?: AbortSignal): Promise<void> {
-    if (this.instancer.lastSyncAt !== 0 || this.instancer.instances().length > 0) return;
+    if (!this.pending) return;
     this.firstAnswer ??= this.instancer.ready(this.discoveryTimeoutMs);
     const cancel = new AbortController();
     const stop = signal ? AbortSignal.any([cancel.signal, signal]) : cancel.signal;

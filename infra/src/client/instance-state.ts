@@ -1,9 +1,28 @@
 import type { Logger } from 'pino';
-import { forgetUpstreamInstance } from '../metrics.js';
-import type { Instance } from '../sd/instance.js';
+import { UpstreamInstanceMetrics } from '../metrics.js';
+import { instanceOrigin, type Instance } from '../sd/instance.js';
 import type { Instancer } from '../sd/instancer.js';
 import { InstanceBreakers, type BreakerOptions } from './breakers.js';
 import type { InstanceEvidence } from './retry-policy.js';
+
+/**
+ * What one caller keeps per instance it called, built once rather than on every call: the
+ * origin its requests go to, its calls in flight, and its metric series.
+ */
+export class InstanceEntry {
+  /** Calls in flight (streams and upgrades count until they close). */
+  inFlight = 0;
+  readonly metrics: UpstreamInstanceMetrics;
+  origin: string;
+
+  constructor(
+    service: string,
+    public instance: Instance,
+  ) {
+    this.origin = instanceOrigin(instance);
+    this.metrics = new UpstreamInstanceMetrics(service, instance.id);
+  }
+}
 
 /**
  * What one caller knows about each instance of a service beyond Consul's list: its calls in
@@ -12,7 +31,7 @@ import type { InstanceEvidence } from './retry-policy.js';
  */
 export class InstanceState {
   private readonly breakers: InstanceBreakers;
-  private readonly outstanding = new Map<string, number>();
+  private readonly entries = new Map<string, InstanceEntry>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -26,7 +45,7 @@ export class InstanceState {
   }
 
   /** Calls in flight to the instance (streams and upgrades count until they close). */
-  readonly loadOf = (instanceId: string): number => this.outstanding.get(instanceId) ?? 0;
+  readonly loadOf = (instanceId: string): number => this.entries.get(instanceId)?.inFlight ?? 0;
 
   /** Whether the instance's breaker ejects it now (a half-open one lets its trial through). */
   isEjected(instanceId: string): boolean {
@@ -42,15 +61,18 @@ export class InstanceState {
     return this.breakers.run(instanceId, attempt);
   }
 
-  /** Counts a call in flight to the instance; the returned function ends it (once). */
-  beginCall(instanceId: string): () => void {
-    this.outstanding.set(instanceId, this.loadOf(instanceId) + 1);
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      this.outstanding.set(instanceId, this.loadOf(instanceId) - 1);
-    };
+  /** The instance's entry, made on its first call. */
+  entry(instance: Instance): InstanceEntry {
+    let entry = this.entries.get(instance.id);
+    if (!entry) {
+      entry = new InstanceEntry(this.service, instance);
+      this.entries.set(instance.id, entry);
+    } else if (entry.instance !== instance) {
+      // The watcher's next list: the same id, so the same address, but keep the latest.
+      entry.instance = instance;
+      entry.origin = instanceOrigin(instance);
+    }
+    return entry;
   }
 
   close(): void {
@@ -63,10 +85,10 @@ export class InstanceState {
     this.breakers.retain(passing);
     // Forget instances that left, but not while a call to them is still in flight: it records
     // its outcome when it ends.
-    for (const [id, inFlight] of this.outstanding) {
-      if (passing.has(id) || inFlight > 0) continue;
-      this.outstanding.delete(id);
-      forgetUpstreamInstance(this.service, id);
+    for (const [id, entry] of this.entries) {
+      if (passing.has(id) || entry.inFlight > 0) continue;
+      this.entries.delete(id);
+      entry.metrics.retire();
     }
   }
 }

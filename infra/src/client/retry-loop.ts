@@ -15,9 +15,10 @@ import {
   UpstreamTimeout,
   UpstreamUnavailable,
 } from './errors.js';
-import type { InstanceState } from './instance-state.js';
+import type { InstanceEntry, InstanceState } from './instance-state.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
+import type { HttpRequest } from './transport.js';
 
 /** What a client brings to every call: its instances, their state, its balancer and retry budget. */
 export interface CallSite {
@@ -29,10 +30,19 @@ export interface CallSite {
   logger?: Logger;
 }
 
+/**
+ * Sends one attempt's request to the instance with the attempt's own headers (the call's, plus
+ * its trace context); resolves once the answer's headers arrived.
+ */
+export type Opener<E extends Exchange> = (
+  target: InstanceEntry,
+  limits: AttemptLimits,
+  request: HttpRequest,
+  headers: Record<string, string>,
+) => Promise<E>;
+
 /** One call: what to send, within which limits, and how to send and consume one attempt. */
-export interface CallPlan<E extends Exchange, T> {
-  method: string;
-  path: string;
+export interface CallPlan<E extends Exchange, T> extends HttpRequest {
   headers: Record<string, string>;
   idempotent: boolean;
   policy: RetryPolicy;
@@ -41,8 +51,7 @@ export interface CallPlan<E extends Exchange, T> {
   poolTimeoutMs: number;
   /** Epoch ms past which no attempt starts or continues. */
   deadline: number;
-  signal?: AbortSignal;
-  open: (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) => Promise<E>;
+  open: Opener<E>;
   consume: Consume<E, T>;
 }
 
@@ -69,6 +78,7 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
     tried.add(instance.id);
     attempts += 1;
     const number = attempts;
+    const entry = site.state.entry(instance);
     const limits: AttemptLimits = {
       poolTimeoutMs: plan.poolTimeoutMs,
       timeoutMs: plan.attemptTimeoutMs,
@@ -78,7 +88,7 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
     const result = await runAttempt(
       {
         service: site.service,
-        instance,
+        entry,
         method: plan.method,
         path: plan.path,
         headers: plan.headers,
@@ -91,7 +101,7 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
           return claimRetry(site, plan, number, tried);
         },
       },
-      (headers) => plan.open(instance, limits, headers),
+      (headers) => plan.open(entry, limits, plan, headers),
       plan.consume,
     );
     switch (result.kind) {
@@ -130,7 +140,17 @@ function claimRetry(
 
 /** A passing instance not tried yet and not ejected, chosen by the balancer (or just any, to check one exists). */
 function choose(site: CallSite, tried: ReadonlySet<string>, pick = true): Instance | undefined {
-  const candidates = site.instancer.instances().filter((i) => !tried.has(i.id) && !site.state.isEjected(i.id));
+  const passing = site.instancer.instances();
+  // Usually every passing instance is a candidate: then the list is handed over as it is,
+  // without a filtered copy per call.
+  let excluded = false;
+  for (const instance of passing) {
+    if (tried.has(instance.id) || site.state.isEjected(instance.id)) {
+      excluded = true;
+      break;
+    }
+  }
+  const candidates = excluded ? passing.filter((i) => !tried.has(i.id) && !site.state.isEjected(i.id)) : passing;
   return pick ? site.balancer.pick(candidates) : candidates[0];
 }
 

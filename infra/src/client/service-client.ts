@@ -5,13 +5,12 @@ import { upstreamFallbacks } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
 import type { Instancer } from '../sd/instancer.js';
 import type { Consume, Exchange } from './attempt.js';
-import type { AttemptLimits } from './attempt-clock.js';
 import { defaultBreakerOptions, type BreakerOptions } from './breakers.js';
 import { ColdStart } from './cold-start.js';
 import { RequestCancelled, UpstreamError } from './errors.js';
 import { InstanceState } from './instance-state.js';
 import { RetryBudget, defaultRetryBudget, type RetryBudgetOptions } from './retry-budget.js';
-import { callWithRetries, type CallSite } from './retry-loop.js';
+import { callWithRetries, type CallPlan, type CallSite, type Opener } from './retry-loop.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { Transport, type HttpExchange, type RawResponse, type ResponseHeaders } from './transport.js';
 import { openUpgrade, type UpgradeExchange } from './upgrade-transport.js';
@@ -108,6 +107,14 @@ async function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: 
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
+/** A call's headers when it has none (each attempt copies them before adding its own). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function upperCase(method: string | undefined): string {
+  if (method === undefined || method === 'GET') return 'GET';
+  return method.toUpperCase();
+}
+
 type Settings = Required<
   Pick<ServiceClientOptions, 'attemptTimeoutMs' | 'deadlineMs' | 'maxAttempts' | 'poolTimeoutMs' | 'maxResponseBytes' | 'retryPolicy'>
 >;
@@ -125,6 +132,8 @@ export class ServiceClient {
   private readonly coldStart: ColdStart;
   private readonly transport: Transport;
   private readonly settings: Settings;
+  /** How request() and stream() send an attempt: one function for every call. */
+  private readonly openHttp: Opener<HttpExchange>;
   /** Takes this client out of the `/metrics/upstreams` view. */
   private readonly unlist: () => void;
 
@@ -146,7 +155,9 @@ export class ServiceClient {
     };
     this.coldStart = new ColdStart(instancer, options.discoveryTimeoutMs ?? 3_000);
     this.unlist = upstreamRegistry.add(service, instancer, this.state);
-    this.transport = new Transport({ connectionsPerInstance: options.connectionsPerInstance ?? 64 });
+    const transport = new Transport({ connectionsPerInstance: options.connectionsPerInstance ?? 64 });
+    this.transport = transport;
+    this.openHttp = (target, limits, request, headers) => transport.open(target, limits, request, headers);
     this.settings = {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
       deadlineMs: options.deadlineMs ?? 5_000,
@@ -180,7 +191,7 @@ export class ServiceClient {
     try {
       // Consumers are passed inline or shared: under tsx (esbuild keepNames) a closure held in a
       // named variable costs a defineProperty on every call.
-      const { value, instance } = await this.call(request, this.sendHttp(request), async (exchange): Promise<RawResponse> => ({
+      const { value, instance } = await this.call(request, this.openHttp, async (exchange): Promise<RawResponse> => ({
         status: exchange.status,
         headers: exchange.headers,
         body: await exchange.readAll(maxBytes),
@@ -199,7 +210,7 @@ export class ServiceClient {
    */
   async stream(request: ServiceRequest): Promise<StreamingResponse> {
     try {
-      const { value, instance } = await this.call(request, this.sendHttp(request), streamingAnswer);
+      const { value, instance } = await this.call(request, this.openHttp, streamingAnswer);
       return { ...value, instance };
     } catch (error) {
       const answer = await this.fallback(error, request);
@@ -213,8 +224,8 @@ export class ServiceClient {
    * answers. The switched connection counts as in flight to its instance until it closes.
    */
   async upgrade(request: Omit<ServiceRequest, 'body' | 'method' | 'maxResponseBytes'>): Promise<UpgradeResponse> {
-    const open = (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) =>
-      openUpgrade(instance, { ...limits, path: request.path, headers, signal: request.signal });
+    const open: Opener<UpgradeExchange> = (target, limits, sent, headers) =>
+      openUpgrade(target.instance, { ...limits, path: sent.path, headers, signal: sent.signal });
     const consume: Consume<UpgradeExchange, Omit<UpgradeResponse, 'instance'>> = async (exchange, endLater) => {
       const end = endLater();
       const held = exchange.upgraded ? exchange.socket : exchange.body;
@@ -236,30 +247,20 @@ export class ServiceClient {
     await this.transport.close();
   }
 
-  private sendHttp(request: ServiceRequest) {
-    return (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) =>
-      this.transport.open(instance, {
-        ...limits,
-        method: (request.method ?? 'GET').toUpperCase(),
-        path: request.path,
-        headers,
-        body: request.body,
-        signal: request.signal,
-      });
+  private call<E extends Exchange, T>(request: ServiceRequest, open: Opener<E>, consume: Consume<E, T>): Promise<{ value: T; instance: Instance }> {
+    const deadline = Date.now() + (request.deadlineMs ?? this.settings.deadlineMs);
+    // Not an async function: a warm client (the usual case) goes straight to the retry loop.
+    if (!this.coldStart.pending) return callWithRetries(this.site, this.plan(request, deadline, open, consume));
+    return this.coldStart.wait(deadline, request.signal).then(() => callWithRetries(this.site, this.plan(request, deadline, open, consume)));
   }
 
-  private async call<E extends Exchange, T>(
-    request: ServiceRequest,
-    open: (instance: Instance, limits: AttemptLimits, headers: Record<string, string>) => Promise<E>,
-    consume: Consume<E, T>,
-  ) {
-    const method = (request.method ?? 'GET').toUpperCase();
-    const deadline = Date.now() + (request.deadlineMs ?? this.settings.deadlineMs);
-    await this.coldStart.wait(deadline, request.signal);
-    return callWithRetries(this.site, {
+  private plan<E extends Exchange, T>(request: ServiceRequest, deadline: number, open: Opener<E>, consume: Consume<E, T>): CallPlan<E, T> {
+    const method = upperCase(request.method);
+    return {
       method,
       path: request.path,
-      headers: request.headers ?? {},
+      body: request.body,
+      headers: request.headers ?? NO_HEADERS,
       idempotent: request.idempotent ?? IDEMPOTENT_METHODS.has(method),
       policy: request.retryPolicy ?? this.settings.retryPolicy,
       maxAttempts: this.settings.maxAttempts,
@@ -269,7 +270,7 @@ export class ServiceClient {
       signal: request.signal,
       open,
       consume,
-    });
+    };
   }
 
   /** The fallback's answer to a failed call, or the error when there is none (or it was a cancellation). */

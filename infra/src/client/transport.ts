@@ -1,8 +1,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import { Agent, Dispatcher } from 'undici';
 import type { Instance } from '../sd/instance.js';
-import { instanceOrigin } from '../sd/instance.js';
-import { AttemptClock, type AttemptLimits } from './attempt-clock.js';
+import { AttemptClock, type AttemptLimits, type AttemptTarget } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
 import { headerValue } from '../header-values.js';
 
@@ -19,13 +18,21 @@ export interface RawResponse {
   body: Buffer;
 }
 
-export interface SendOptions extends AttemptLimits {
+/** What one attempt sends (its headers apart: each attempt has its own trace context). */
+export interface HttpRequest {
+  /** Upper-case. */
   method: string;
   path: string;
-  headers: Record<string, string>;
   body?: Buffer | string | Uint8Array;
   /** The caller's cancellation (e.g. its own client disconnected). */
   signal?: AbortSignal;
+}
+
+/** An instance as the transport addresses it. */
+export interface HttpTarget {
+  instance: Instance;
+  /** `http://address:port`, see instanceOrigin. */
+  origin: string;
 }
 
 /** An instance's answer whose headers arrived; its body is still on the wire. */
@@ -51,32 +58,55 @@ export interface TransportOptions {
 /** How much of an unwanted body is read to keep its connection; beyond it the connection is closed. */
 const DISCARD_LIMIT_BYTES = 64 * 1024;
 
-/** Told once its request is written to a connection (an object, not a callback: no closure per call). */
-interface DispatchNotice {
-  connected(): void;
-}
-
-/** A dispatch option of ours: told once the request is written to a connection. */
-interface DispatchWithNotice extends Dispatcher.DispatchOptions {
-  onDispatched?: DispatchNotice;
+/** A dispatch option of ours: the attempt's clock, told when the request reaches a connection and able to abort it. */
+interface DispatchWithClock extends Dispatcher.DispatchOptions {
+  clock?: AttemptClock;
 }
 
 type Handler = Dispatcher.DispatchHandler;
 
 /**
- * undici calls a handler's onConnect when its request is written to a connection (after any
- * wait in the pool's queue and any connect): the moment the attempt's own clock starts. This
- * passes the request API's handler through, telling `notice` at that moment. (A plain forwarding
- * object: undici's interceptor chain would wrap every handler twice on this hot path.)
+ * Passes the request API's handler through, making the attempt's clock its abort: undici calls
+ * onConnect when the request is written to a connection (after any wait in the pool's queue and
+ * any connect), handing over the function that aborts it, and the attempt's own time starts
+ * then. The clock aborts through this handler instead of an AbortSignal: an AbortController and
+ * two abort listeners per call (undici's and ours) cost more than the request's own dispatch.
+ * (A plain forwarding object: undici's interceptor chain would wrap every handler twice.)
  */
-class NoticingHandler implements Handler {
+class ClockedHandler implements Handler, AttemptTarget {
+  private abortRequest: ((error?: Error) => void) | undefined;
+  /** The request handler was told of an error (it settles once). */
+  private failed = false;
+
   constructor(
     private readonly handler: Handler,
-    private readonly notice: DispatchNotice,
-  ) {}
+    private readonly clock: AttemptClock,
+    private readonly dispatcher: ClockedDispatcher,
+    private readonly origin: string,
+  ) {
+    clock.attach(this);
+  }
+
+  abort(reason: Error): void {
+    if (this.abortRequest) this.abortRequest(reason);
+    // Still queued for a connection, where undici would notice no abort before the request's
+    // turn (nodejs/undici#386): the call fails now, and the request is dropped unsent when its
+    // turn comes (onConnect).
+    else this.fail(reason);
+  }
+
+  poolIsSaturated(): boolean {
+    return this.dispatcher.poolIsSaturated(this.origin);
+  }
 
   onConnect(abort: (error?: Error) => void): void {
-    this.notice.connected();
+    const { reason } = this.clock;
+    if (reason) {
+      abort(reason);
+      return;
+    }
+    this.abortRequest = abort;
+    this.clock.connected();
     this.handler.onConnect?.(abort);
   }
 
@@ -97,23 +127,32 @@ class NoticingHandler implements Handler {
   }
 
   onError(error: Error): void {
-    this.handler.onError?.(error);
+    this.fail(error);
   }
 
   onUpgrade(status: number, headers: Buffer[] | string[] | null, socket: Duplex): void {
     this.handler.onUpgrade?.(status, headers, socket);
   }
+
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.handler.onError?.(error);
+  }
 }
 
-/** The agent, with requests carrying `onDispatched` told when they reach a connection. */
-class NoticingDispatcher extends Dispatcher {
-  constructor(private readonly agent: Agent) {
+/** The agent, with requests carrying a `clock` handled by a ClockedHandler. */
+class ClockedDispatcher extends Dispatcher {
+  constructor(
+    private readonly agent: Agent,
+    private readonly connectionsPerInstance: number,
+  ) {
     super();
   }
 
-  override dispatch(options: DispatchWithNotice, handler: Handler): boolean {
-    const notice = options.onDispatched;
-    return this.agent.dispatch(options, notice ? new NoticingHandler(handler, notice) : handler);
+  override dispatch(options: DispatchWithClock, handler: Handler): boolean {
+    const clock = options.clock;
+    return this.agent.dispatch(options, clock ? new ClockedHandler(handler, clock, this, String(options.origin)) : handler);
   }
 
   override close(): Promise<void> {
@@ -122,6 +161,12 @@ class NoticingDispatcher extends Dispatcher {
 
   override destroy(): Promise<void> {
     return this.agent.destroy();
+  }
+
+  /** Whether every connection of the instance's pool is open and busy. */
+  poolIsSaturated(origin: string): boolean {
+    const pool = (this.agent.stats as Record<string, { connected: number } | undefined>)[origin];
+    return pool !== undefined && pool.connected >= this.connectionsPerInstance;
   }
 }
 
@@ -132,9 +177,9 @@ class NoticingDispatcher extends Dispatcher {
  */
 export class Transport {
   private readonly agent: Agent;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: ClockedDispatcher;
 
-  constructor(private readonly options: TransportOptions) {
+  constructor(options: TransportOptions) {
     this.agent = new Agent({
       keepAliveTimeout: 4_000,
       // Below our servers' keep-alive timeout (6 s, see the server's http settings; Node's default
@@ -143,88 +188,36 @@ export class Transport {
       connections: options.connectionsPerInstance,
       connect: { timeout: 1_000 },
     });
-    this.dispatcher = new NoticingDispatcher(this.agent);
+    this.dispatcher = new ClockedDispatcher(this.agent, options.connectionsPerInstance);
   }
 
   /** Sends the request; resolves with the answer once its headers arrive, or rejects with an AttemptFailure. */
-  async open(instance: Instance, options: SendOptions): Promise<HttpExchange> {
-    const origin = instanceOrigin(instance);
-    const clock = new AttemptClock(options, options.signal, () => this.poolIsSaturated(origin));
+  async open(target: HttpTarget, limits: AttemptLimits, request: HttpRequest, headers: Record<string, string>): Promise<HttpExchange> {
+    const { instance } = target;
+    const clock = new AttemptClock(limits, request.signal);
+    // Cancelled before it started: nothing is sent.
+    if (clock.reason) throw clock.classify(clock.reason, instance);
     let response: Dispatcher.ResponseData;
     try {
-      const request: DispatchWithNotice & Dispatcher.RequestOptions = {
-        origin,
-        path: options.path,
-        method: options.method as Dispatcher.HttpMethod,
-        headers: options.headers,
-        body: options.body,
-        signal: clock.signal,
-        onDispatched: clock,
+      const options: DispatchWithClock & Dispatcher.RequestOptions = {
+        origin: target.origin,
+        path: request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers,
+        body: request.body,
+        clock,
       };
-      response = await untilAborted(this.dispatcher.request(request), clock.signal);
+      response = await this.dispatcher.request(options);
     } catch (error) {
       clock.release();
       throw clock.classify(error, instance);
     }
-    return new UndiciExchange(response, instance, clock, options.method);
+    return new UndiciExchange(response, instance, clock, request.method);
   }
 
   close(): Promise<void> {
     return this.agent.close();
   }
-
-  private poolIsSaturated(origin: string): boolean {
-    const pool = (this.agent.stats as Record<string, { connected: number } | undefined>)[origin];
-    return pool !== undefined && pool.connected >= this.options.connectionsPerInstance;
-  }
-}
-
-/**
- * `pending`, or a rejection as soon as `signal` aborts. undici notices an aborted signal only
- * when the request reaches a connection (nodejs/undici#386), so a request still queued in the pool
- * would otherwise wait for a free connection before failing. Left behind, it is dropped unsent
- * when its turn comes; should it have got an answer meanwhile, that answer is discarded.
- */
-function untilAborted(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-  if (signal.aborted) return Promise.reject(abandon(pending, signal));
-  return new Promise((resolve, reject) => {
-    // An EventListener object rather than a closure: once per call, and every named closure
-    // costs a defineProperty under tsx (esbuild's keepNames).
-    const race = new AbortRace(pending, signal, reject);
-    signal.addEventListener('abort', race, { once: true });
-    pending.then(
-      (response) => {
-        signal.removeEventListener('abort', race);
-        resolve(response);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', race);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** untilAborted's abort listener. */
-class AbortRace {
-  constructor(
-    private readonly pending: Promise<Dispatcher.ResponseData>,
-    private readonly signal: AbortSignal,
-    private readonly reject: (error: unknown) => void,
-  ) {}
-
-  handleEvent(): void {
-    this.reject(abandon(this.pending, this.signal));
-  }
-}
-
-/** Leaves `pending` behind: dropped unsent when its turn comes, its answer discarded should one come. */
-function abandon(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Error {
-  pending.then(
-    (late) => late.body.destroy(),
-    () => undefined,
-  );
-  return signal.reason as Error;
 }
 
 /** An instance's answer as undici handed it over, with the attempt's clock (a class: no closures per call). */
@@ -240,8 +233,9 @@ class UndiciExchange implements HttpExchange {
     private readonly method: string,
   ) {
     this.status = response.statusCode;
-    this.headers = flattenHeaders(response.headers);
+    this.headers = answerHeaders(response.headers);
     this.body = response.body;
+    clock.holdBody(response.body);
   }
 
   classify(error: unknown): AttemptFailure {
@@ -280,21 +274,28 @@ class UndiciExchange implements HttpExchange {
 }
 
 /** The whole body, or an AttemptFailure as soon as it is known to exceed `maxBytes`. */
-async function readAtMost(
+function readAtMost(
   body: Dispatcher.ResponseData['body'],
   maxBytes: number,
   declaredLength: string | string[] | undefined,
   instance: Instance,
 ): Promise<Buffer> {
   const declared = declaredLength === undefined ? NaN : Number(Array.isArray(declaredLength) ? declaredLength[0] : declaredLength);
-  if (Number.isFinite(declared)) {
-    if (declared > maxBytes) {
-      body.destroy();
-      throw tooLarge(instance, `${declared} bytes`, maxBytes);
-    }
-    // The usual case, and the fast one: undici holds the body to its declared length.
-    return Buffer.from(await body.arrayBuffer());
+  if (!Number.isFinite(declared)) return readCounting(body, maxBytes, instance);
+  if (declared > maxBytes) {
+    body.destroy();
+    return Promise.reject(tooLarge(instance, `${declared} bytes`, maxBytes));
   }
+  // The usual case, and the fast one: undici holds the body to its declared length.
+  return body.arrayBuffer().then(asBuffer);
+}
+
+function asBuffer(bytes: ArrayBuffer): Buffer {
+  return Buffer.from(bytes);
+}
+
+/** A body of no declared length, read chunk by chunk up to `maxBytes`. */
+async function readCounting(body: Dispatcher.ResponseData['body'], maxBytes: number, instance: Instance): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let received = 0;
   for await (const chunk of body) {
@@ -312,6 +313,17 @@ function tooLarge(instance: Instance, what: string, maxBytes: number): AttemptFa
   return new AttemptFailure('response_too_large', `${instance.id} answered ${what}, over the ${maxBytes}-byte limit`, false, {
     countsAgainstInstance: false,
   });
+}
+
+/**
+ * undici's response headers as ResponseHeaders. undici lower-cases the names already, so the
+ * usual answer (no repeated header, no Set-Cookie) is kept as it is; the others are flattened.
+ */
+function answerHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string' || name === 'set-cookie') return flattenHeaders(headers);
+  }
+  return headers as ResponseHeaders;
 }
 
 export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {

@@ -31,8 +31,10 @@ export type UpgradeExchange = {
  * (bounded like a pool wait) and the handshake; once switched, the connection is the caller's.
  */
 export function openUpgrade(instance: Instance, options: UpgradeOptions): Promise<UpgradeExchange> {
+  const clock = new AttemptClock(options, options.signal);
+  const controller = new AbortController();
   // A connection of its own: there is no pool to be saturated, a slow connect is the instance's.
-  const clock = new AttemptClock(options, options.signal, () => false);
+  clock.attach({ abort: (reason) => controller.abort(reason), poolIsSaturated: () => false });
   return new Promise((resolve, reject) => {
     const request = httpRequest({
       host: instance.address,
@@ -41,7 +43,7 @@ export function openUpgrade(instance: Instance, options: UpgradeOptions): Promis
       path: options.path,
       headers: options.headers,
       agent: false,
-      signal: clock.signal,
+      signal: controller.signal,
     });
     request.once('socket', (socket) => {
       if (!socket.connecting) clock.connected();
