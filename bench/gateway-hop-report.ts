@@ -164,7 +164,7 @@ even when the shared machine's load moves the req/s.
 
 ${table}
 
-### What each change bought (issue 11, this session)
+### What each change bought (issue 11)
 
 Measured one change at a time, cumulatively, on the same loaded machine: the gateway alone (same
 setup as above, sampler at 1 %, authenticated route), 3 rounds × 5 s at 32 connections, median;
@@ -181,6 +181,10 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | ServiceClient: no per-call closures named by tsx (\`__name\`: esbuild's keepNames defines a property on each), the answer a class, listeners as objects (infra/src/client) | within noise here | ServiceClient alone (in-process micro-bench, 16 concurrent calls): 49 → 46 µs per call, raw undici 22 µs | \`__name\` in infra/src/client: 5.2 % → 0 of a client-only profile |
 | tried and reverted: pino writing asynchronously (\`sync: false\`) | 5200 / 4565 → 5279 / 5507 | 213 / 204 → 211 / 203 µs | none measurable: reverted (no reason to risk losing lines) |
 | tried and reverted: the relay as a class with unnamed listeners | — | — | p99 at 1 connection went 2.5 ms → 8 ms in 4 of 4 runs; reverted |
+| **dispatch off express**: the route table answered from the listener (gateway/src/dispatch.ts, express's matching rules in route-matcher.ts), inside one request envelope (identity headers, server span, access log, metrics: infra/src/server/request-envelope.ts) instead of three express middlewares; express still serves the docs, preflights and 404s | 5818 → 6023 (runs an hour apart; side by side with the start of the session, after every change below: see the sentence under the table) | 197 → 140 µs (tracing off: 164 → 119 µs) | express + middleware 4.1 % → 0.2 %, infra server 1.7 % → 1.9 % (now the whole envelope) |
+| ServiceClient, second pass: opossum without latency percentiles and snapshots, per-instance metric series as plain numbers, the attempt aborted through undici's own abort, one timer (BENCHMARKS.md "Client overhead") | within noise here | ServiceClient alone: 40.6 → 24.8 µs per call (raw undici ~18.5 µs) | ServiceClient 7.2 % → 5.3 % |
+| headers: one loop, no set built for a plain \`Connection: keep-alive\`; the relay's listeners as one object's methods (no \`__name\` per request under tsx) | within noise | within noise | \`__name\` 2.4 % → 0, \`selectEndToEnd\` 1.4 % → ~0.8 % |
+| tried and reverted: the log written in 4 KB batches (sonic-boom \`minLength\`, flushed every 100 ms) | 7961 → 8061 | 132 → 132 µs | none: the access line's cost is pino building it, not the write (ACCESS_LOG=false: 122 µs) |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -199,31 +203,24 @@ ${profile.top}
 
 ### What is left
 
-- **No hot spot is left in the gateway's own code.** What remains is the platform's per-request
-  stack: express's router and 8 middleware hops (infra's app), the access log (pino: its redaction,
-  \`@pinojs/redact\`, parses all 21 paths on every line, ~3 %), the server span and two client spans
-  created and dropped by the sampler, prom-client hashing labels on every observation, opossum's
-  breaker bookkeeping, undici and Node's own http, and GC (~8–10 %) for all of their allocations.
-  Each is 1–5 %; 0.6× the raw proxy (~75 µs of CPU per request against the raw proxy's ~45 µs) is
-  not reachable by trimming them. It needs the gateway's hot path off express: a node:http listener
-  dispatching the route table (find-my-way) with the access log, metrics and span done in one place.
-  That listener is created by infra (server/app.ts, run-service.ts), outside this change's files.
-- **p99 at 1 connection stays at +4–8 ms** in every configuration measured (tracing off: +3.8 ms; access log
-  off, tracing on: 4.0 and 8.3 ms), against +0.5 ms for the raw proxy: not explained yet. Ruled out,
-  one layer at a time with BENCH_GATEWAY_ENV / BENCH_GATEWAY_NODE_OPTIONS (tracing off, 2 rounds):
-  the rate limits (off: p99 4.2 ms), the access log and the rate limits together (off: 4.4 ms), and
-  the young generation's size (\`--max-semi-space-size=64\`: 3.3 against 4.0 ms). Left: express,
-  the ServiceClient's timers and breaker, the OpenTelemetry context even with tracing off.
-- The access log alone costs 20–36 µs of CPU per request (ACCESS_LOG=false: 164–183 µs against
-  200–203 µs; with the rate limits off too, 6774 against 5558 req/s): up to a fifth of the hop.
-- This bench runs the gateway under tsx (as \`make dev\` does), whose esbuild transform keeps function
-  names with a \`defineProperty\` on every closure created in a named variable (\`__name\`, 1–3 % of a
-  profile, which is why hot paths above avoid such closures). The container runs tsc's output, which
-  has no \`__name\`: its hop costs a little less than this table says.
+- **0.6× the raw proxy is out of reach with every feature on.** The hop costs ~140 µs of CPU
+  with tracing on (~115 µs off) against ~42 µs for the raw proxy; 0.6× would mean ~70 µs. The
+  profile is flat: the socket writes (the client's answer, the upstream request, the access line:
+  ~30 %, most of which the raw proxy pays too), Node's http (~12 %), undici (~9 %), GC (~8 %), and
+  no layer of ours above ~6 %. Each feature measured on its own costs about what is missing: the
+  access log 10–23 µs (ACCESS_LOG=false), tracing at a 1 % sampler ~20–28 µs (two spans made and
+  dropped, the context propagated), the rate limits ~12 µs, helmet's 13 headers and the token
+  check a few µs each. Dropping any of them is not on the table (the issue rules it out).
+- **Added p50 at 1 connection (+~230 µs, +~180 µs tracing off) is the serial path's CPU**: one
+  request at a time, the gateway's ~140 µs plus its wake-ups; it moves with the CPU per request, not with anything that waits.
+- **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
+  0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
+- This bench runs the gateway under tsx (as \`make dev\` does). The container runs tsc's output,
+  which has no esbuild helpers at all; its hop costs a little less than this table says.
 - Node 24's global HTTP agent keeps connections alive by default, so http-proxy-middleware's README
   form is no longer "a new connection per request": its two rows are close.
 - This machine is shared and was loaded while measuring: compare ratios and CPU per request within
   the table, not absolute req/s across runs.
 
-${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; needs wrk).`;
+${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; needs wrk).`;
 }
