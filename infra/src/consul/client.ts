@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import Consul from 'consul';
 import { ConfigError, type BaseConfig } from '../config.js';
+
+// Not `import … from 'node:http'`: an ES import of node:http reads every export of the module,
+// and its lazy WebSocket/MessageEvent getters load Node's own bundled undici (~12 MiB of RSS in a
+// fresh process) that a service never uses. getBuiltinModule hands over the exports object as
+// require() would (BENCHMARKS.md, "Footprint").
+const { Agent: HttpAgent } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgent } = process.getBuiltinModule('node:https');
 
 /** How to reach the Consul agent: Consul's own CONSUL_HTTP_* variables, as parsed by config.ts. */
 export interface ConsulConnection {

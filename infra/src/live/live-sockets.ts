@@ -9,9 +9,10 @@
  *   return { routes, upgrade: live.upgrade, onShutdown: (budget) => live.onShutdown(budget) };
  */
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge } from 'prom-client';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { bearerChallenge } from '../auth/require-user.js';
 import type { AuthenticatedUser } from '../auth/token-verifier.js';
 import { metricsRegistry } from '../metrics.js';
@@ -56,6 +57,10 @@ export interface LiveSockets {
   /** Sockets open now. */
   readonly size: number;
 }
+
+// ws is loaded by the first liveSockets() call, not by importing @switchyard/infra: most services
+// hold no sockets and would carry its code in their heap for nothing (BENCHMARKS.md, "Footprint").
+const require = createRequire(import.meta.url);
 
 /** A socket closed for falling behind gets this long to read its backlog and the close frame. */
 const SLOW_CLOSE_GRACE_MS = 5_000;
@@ -106,6 +111,7 @@ export function liveSockets<C>(ctx: ServiceContext<C>, options: LiveSocketsOptio
   // In setup: the verifier creates a client of `auth`, which only setup may do.
   const verifier = ctx.tokenVerifier();
   const knownTypes = options.onMessage ? (options.messageTypes ? new Set(options.messageTypes) : 'any') : new Set<string>();
+  const { WebSocketServer } = require('ws') as typeof import('ws');
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_INBOUND_FRAME_BYTES,

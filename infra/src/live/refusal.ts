@@ -2,8 +2,10 @@
  * A plain HTTP answer on a connection that asked to upgrade and will not be switched: status,
  * JSON `{error:{code,message}}`, then the connection closes. The gateway relays it as is.
  */
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+
+// Not an ES import of node:http, which loads Node's bundled undici: see consul/client.ts.
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export function writeRefusal(socket: Duplex, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
