@@ -13,6 +13,7 @@ import { Agent, request } from 'undici';
 import { ServiceClient, loadConfig } from '@switchyard/infra';
 import { Watcher, consulConnection, createConsulClient, instanceOrigin } from '@switchyard/infra/discovery';
 import { startProcess, stopAllProcesses } from '../test/support/processes.js';
+import { closedLoop } from './closed-loop.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -90,20 +91,7 @@ try {
     'ServiceClient, round robin over 3': () => client.get('/whoami'),
   };
 
-  /** Requests per second, and this process's CPU (user + system) per call in µs. */
-  async function throughput(call: () => Promise<unknown>): Promise<{ rps: number; cpuUs: number; systemUs: number }> {
-    let remaining = REQUESTS;
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (remaining-- > 0) await call();
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const used = process.cpuUsage(cpu);
-    return { rps: REQUESTS / seconds, cpuUs: (used.user + used.system) / REQUESTS, systemUs: used.system / REQUESTS };
-  }
+  const throughput = (call: () => Promise<unknown>) => closedLoop(call, REQUESTS, CONCURRENCY);
 
   // Warm up every contender (JIT, connections) before measuring.
   for (const call of Object.values(contenders)) await throughput(call);

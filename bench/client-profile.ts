@@ -15,6 +15,7 @@ import { AlwaysOffSampler, AlwaysOnSampler, type SpanProcessor } from '@opentele
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Agent, request } from 'undici';
 import { FixedInstancer, ServiceClient } from '@switchyard/infra';
+import { closedLoop } from './closed-loop.js';
 import { fmt, median } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -58,20 +59,7 @@ try {
   };
   const chosen = Object.entries(contenders).filter(([name]) => !ONLY || name === ONLY);
 
-  /** Requests per second and this process's CPU (user + system) per call, in µs. */
-  async function run(call: () => Promise<unknown>): Promise<{ rps: number; cpuUs: number; userUs: number }> {
-    let remaining = REQUESTS;
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (remaining-- > 0) await call();
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const used = process.cpuUsage(cpu);
-    return { rps: REQUESTS / seconds, cpuUs: (used.user + used.system) / REQUESTS, userUs: used.user / REQUESTS };
-  }
+  const run = (call: () => Promise<unknown>) => closedLoop(call, REQUESTS, CONCURRENCY);
 
   for (const [, call] of chosen) await run(call);
   const results = new Map(chosen.map(([name]) => [name, { rps: [] as number[], cpu: [] as number[], user: [] as number[] }]));

@@ -110,6 +110,9 @@ export function forgetUpstreamInstance(service: string, instance: string): void 
   upstreamDuration.remove({ service, instance });
 }
 
+/** Live UpstreamInstanceMetrics per (service, instance): a series goes when the last one retires. */
+const holders = new Map<string, number>();
+
 const OUTCOME_INDEX = Object.fromEntries(UPSTREAM_OUTCOMES.map((outcome, i) => [outcome, i])) as Record<UpstreamOutcome, number>;
 
 /**
@@ -132,6 +135,11 @@ export class UpstreamInstanceMetrics {
 
   constructor(service: string, instance: string) {
     this.labels = { service, instance };
+    holders.set(this.key, (holders.get(this.key) ?? 0) + 1);
+  }
+
+  private get key(): string {
+    return `${this.labels.service}\n${this.labels.instance}`;
   }
 
   count(outcome: UpstreamOutcome): void {
@@ -172,10 +180,29 @@ export class UpstreamInstanceMetrics {
     this.observedSeconds = 0;
   }
 
-  /** The instance left: its series are dropped, and nothing it counts any more is recorded. */
+  /**
+   * The instance left: nothing it counts any more is recorded, and its series are dropped once no
+   * other holder of the same series is left (another client of the service in this process, or
+   * the instance back in the list with a new entry).
+   */
   retire(): void {
+    if (this.retired) return;
+    // What it counted since the last read belongs to the series, which another holder may keep.
+    this.publish();
     this.retired = true;
+    const left = (holders.get(this.key) ?? 1) - 1;
+    if (left > 0) return void holders.set(this.key, left);
+    holders.delete(this.key);
     forgetUpstreamInstance(this.labels.service, this.labels.instance);
+  }
+
+  /**
+   * retire() after `graceMs`: an instance that left keeps its series for a while, so the next
+   * scrape (and the balancing page) still sees its last counts, the failures that made it leave
+   * among them, instead of those vanishing between two scrapes.
+   */
+  retireAfter(graceMs: number): void {
+    setTimeout(() => this.retire(), graceMs).unref();
   }
 
   private list(): void {

@@ -81,4 +81,16 @@ describe('the per-instance upstream metrics', () => {
     expect(await outcomes(instance)).toEqual({});
     expect((await latency(instance)).count).toBeUndefined();
   });
+
+  it('keep the series while another holder of it is alive (a second client, or the instance back in the list)', async () => {
+    const { service, instance } = labelsOf();
+    const departed = new UpstreamInstanceMetrics(service, instance);
+    const returned = new UpstreamInstanceMetrics(service, instance);
+    departed.count('server_error');
+    departed.retire();
+    returned.count('ok');
+    expect(await outcomes(instance)).toEqual({ server_error: 1, ok: 1 });
+    returned.retire();
+    expect(await outcomes(instance)).toEqual({});
+  });
 });

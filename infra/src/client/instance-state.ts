@@ -5,6 +5,9 @@ import type { Instancer } from '../sd/instancer.js';
 import { InstanceBreakers, type BreakerOptions } from './breakers.js';
 import type { InstanceEvidence } from './retry-policy.js';
 
+/** How long the metric series of an instance that left stay, for a scrape to read its last counts. */
+const DEPARTED_SERIES_GRACE_MS = 60_000;
+
 /**
  * What one caller keeps per instance it called, built once rather than on every call: the
  * origin its requests go to, its calls in flight, and its metric series.
@@ -88,7 +91,7 @@ export class InstanceState {
     for (const [id, entry] of this.entries) {
       if (passing.has(id) || entry.inFlight > 0) continue;
       this.entries.delete(id);
-      entry.metrics.retire();
+      entry.metrics.retireAfter(DEPARTED_SERIES_GRACE_MS);
     }
   }
 }
