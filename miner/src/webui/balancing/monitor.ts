@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import type { Instance, Logger } from '@switchyard/infra';
 import { Watcher, instanceOrigin, type ConsulClient } from '@switchyard/infra/discovery';
 import { callerViewSchema, type CallerView } from './caller-view.js';
@@ -187,9 +188,14 @@ export class BalancingMonitor {
     const adminPort = Number(instance.meta.admin_port);
     const origin = instanceOrigin({ address: instance.address, port: adminPort > 0 ? adminPort : instance.port });
     try {
-      const response = await fetch(`${origin}${VIEW_PATH}`, { signal: AbortSignal.timeout(Math.max(200, this.options.intervalMs - 100)) });
-      if (!response.ok) return { error: `answered ${response.status}` };
-      const parsed = callerViewSchema.safeParse(await response.json());
+      // undici's request, not the global fetch: fetch loads Node's own bundled copy of undici
+      // beside the one the platform already runs on (~10 MiB of RSS, BENCHMARKS.md "Footprint").
+      const response = await request(`${origin}${VIEW_PATH}`, { signal: AbortSignal.timeout(Math.max(200, this.options.intervalMs - 100)) });
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        await response.body.dump();
+        return { error: `answered ${response.statusCode}` };
+      }
+      const parsed = callerViewSchema.safeParse(await response.body.json());
       if (!parsed.success) return { error: 'answered a view this webui cannot read' };
       return { view: parsed.data };
     } catch (error) {
