@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { IsolatedStack, type Running } from './isolated-stack.js';
 import { TestDatabase } from './test-database.js';
+import { waitFor } from './wait.js';
 
 export type AppService = 'gateway' | 'auth' | 'social' | 'messenger' | 'rng';
 
@@ -83,6 +84,14 @@ export class AppStack {
       ...services.map((service) => this.stack.startPassing(service, counts[service])),
     ]);
     this.gateway = gateway as Running;
+    // Passing in Consul is not yet known to the gateway: its watchers hear of it a moment later,
+    // and a first call in between would be answered 503 no_healthy_instance.
+    const started = (instances as Running[][]).flat().map((instance) => instance.serviceId);
+    await waitFor('the gateway to see every instance passing', async () => {
+      const view = (await fetch(`http://127.0.0.1:${this.gateway.adminPort}/metrics/upstreams`).then((r) => r.json())) as { upstreams: Array<{ passing: string[] }> };
+      const seen = new Set(view.upstreams.flatMap((upstream) => upstream.passing));
+      return started.every((id) => seen.has(id));
+    }, { timeoutMs: 10_000 });
     return Object.fromEntries(services.map((service, i) => [service, instances[i]])) as Record<S, [Running, ...Running[]]>;
   }
 
