@@ -32,6 +32,26 @@ export function createLogger(options: { service: string; level?: string; instanc
     level: options.level ?? 'info',
     base: { service: options.service, pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
   });
+}
+
+/** '000' … '999': the milliseconds part of a timestamp. */
+const MILLISECONDS = Array.from({ length: 1_000 }, (_, ms) => String(ms).padStart(3, '0'));
+let second = NaN;
+let secondPrefix = '';
+
+/**
+ * pino's isoTime (`,"time":"2026-11-27T13:00:53.819Z"`), with the formatting done once per second
+ * rather than once per line: Date#toISOString was ~1.5 % of the gateway's CPU under load, as much
+ * as the rest of its access line.
+ */
+export function isoTime(): string {
+  const now = Date.now();
+  const at = Math.floor(now / 1_000);
+  if (at !== second) {
+    second = at;
+    secondPrefix = `,"time":"${new Date(at * 1_000).toISOString().slice(0, 20)}`;
+  }
+  return `${secondPrefix}${MILLISECONDS[now - at * 1_000]}Z"`;
 }

@@ -99,6 +99,18 @@ export function tracePropagator(): TextMapPropagator {
   });
 }
 
+/**
+ * Whether the configured sampler never records a child of an unsampled parent: true for the
+ * parent-based samplers (OpenTelemetry's default, and what compose and the benches configure)
+ * and for always_off; false for always_on or a bare traceidratio, which decide every span anew.
+ * Read from the same variable the SDK reads. When true, work under an unsampled span may skip
+ * making child spans of its own (they would be non-recording) and pass the parent's context on.
+ */
+export function unsampledParentsStayUnsampled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const sampler = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase();
+  return sampler === '' || sampler.startsWith('parentbased_') || sampler === 'always_off';
+}
+
 /** Copies the active trace context into outgoing request headers. */
 export function injectTraceHeaders(headers: Record<string, string>, ctx = context.active()): void {
   propagation.inject(ctx, headers);

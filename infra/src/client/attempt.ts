@@ -1,7 +1,7 @@
-import { INVALID_TRACEID, SpanKind, SpanStatusCode, context, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { INVALID_TRACEID, SpanKind, SpanStatusCode, TraceFlags, context, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { UpstreamOutcome } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
-import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders } from '../tracing.js';
+import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, unsampledParentsStayUnsampled } from '../tracing.js';
 import { AttemptFailure } from './errors.js';
 import type { InstanceEntry, InstanceState } from './instance-state.js';
 import type { InstanceEvidence, RetryPolicy } from './retry-policy.js';
@@ -139,26 +139,31 @@ class AttemptRecord {
     const { instance } = entry;
     this.entry = entry;
     const active = context.active();
-    this.span = clientTracer().startSpan(
-      `${method} ${service}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
+    this.headers = { ...spec.headers };
+    const parent = trace.getSpanContext(active);
+    if (parent && !(parent.traceFlags & TraceFlags.SAMPLED) && childrenFollowParents) {
+      // The sampler would make a non-recording span here: the parent's context travels on as it
+      // is (same trace, same decision) without a span id, random bytes and a context of its own.
+      this.span = trace.wrapSpanContext(parent);
+      injectTraceHeaders(this.headers, active);
+    } else {
+      this.span = clientTracer().startSpan(`${method} ${service}`, { kind: SpanKind.CLIENT }, active);
+      // Attributes only for a span that records them: a dropped span's would be checked for nothing.
+      if (this.span.isRecording()) {
+        this.span.setAttributes({
           'peer.service': service,
           [ATTR_UPSTREAM_INSTANCE]: instance.id,
           'server.address': instance.address,
           'server.port': instance.port,
           'http.request.method': method,
           'url.path': pathWithoutQuery(spec.path),
-        },
-      },
-      active,
-    );
-    this.headers = { ...spec.headers };
-    // A span with no valid context (tracing off, nothing to continue) adds nothing to the headers
-    // that the active context does not: no context of its own is made for it then.
-    const traced = this.span.spanContext().traceId !== INVALID_TRACEID;
-    injectTraceHeaders(this.headers, traced ? trace.setSpan(active, this.span) : active);
+        });
+      }
+      // A span with no valid context (tracing off, nothing to continue) adds nothing to the headers
+      // that the active context does not: no context of its own is made for it then.
+      const traced = this.span.spanContext().traceId !== INVALID_TRACEID;
+      injectTraceHeaders(this.headers, traced ? trace.setSpan(active, this.span) : active);
+    }
     entry.inFlight += 1;
   }
 
@@ -196,6 +201,9 @@ class AttemptRecord {
     this.span.end();
   }
 }
+
+/** Read once: the sampler is configured at start (tracing.ts). */
+const childrenFollowParents = unsampledParentsStayUnsampled();
 
 let tracerSource: TracerProvider | undefined;
 let cachedTracer: Tracer | undefined;

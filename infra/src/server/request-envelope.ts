@@ -13,6 +13,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, pr
 import type { Logger } from 'pino';
 import { httpServerDuration, httpServerRequests } from '../metrics.js';
 import { tracer } from '../tracing.js';
+import { AccessLog } from './access-log.js';
 import type { HealthState } from './health.js';
 
 /** What the platform knows of one request; a dispatch and express read it, the envelope reports it. */
@@ -71,7 +72,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
   // The line holds only fields built here (no header, no query, no body), so the logger's
   // redaction (21 paths checked on every line) is skipped for it. Made at the first request, once
   // the logger carries the instance's serviceId binding.
-  let lines: Logger | undefined;
+  let lines: AccessLog | undefined;
   const logAtInfo = options.accessLog ?? true;
 
   const finish = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, path: string, started: number, span: Span | undefined) => {
@@ -97,10 +98,9 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
     const label = route ?? 'unmatched';
     httpServerRequests.inc({ method, route: label, status: String(status) });
     httpServerDuration.observe({ method, route: label }, seconds);
-    lines ??= options.logger.child({}, { redact: { paths: [] } });
+    lines ??= new AccessLog(options.logger.child({}, { redact: { paths: [] } }));
     const line = { method, path, status, ms: Math.round(seconds * 1_000), requestId: record.requestId };
-    if (logAtInfo && !QUIET_PATHS.has(path)) lines.info(line, 'request');
-    else lines.debug(line, 'request');
+    lines.write(logAtInfo && !QUIET_PATHS.has(path) ? 'info' : 'debug', line);
   };
 
   return (req, res) => {
@@ -119,11 +119,10 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
     let served = context.active();
     if (!QUIET_PATHS.has(path)) {
       const { parent, links } = traceOrigin(req, options.trustTraceContext);
-      span = tracer().startSpan(
-        `${req.method} ${path}`,
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': path, 'http.request_id': requestId }, links },
-        parent,
-      );
+      span = tracer().startSpan(`${req.method} ${path}`, { kind: SpanKind.SERVER, links }, parent);
+      // Attributes only for a span that records them (1 % of requests with the production
+      // sampler): a dropped span's would be copied and checked for nothing.
+      if (span.isRecording()) span.setAttributes({ 'http.request.method': req.method, 'url.path': path, 'http.request_id': requestId });
       served = trace.setSpan(parent, span);
     }
     const record: RequestRecord = { requestId, route: undefined, context: served };
