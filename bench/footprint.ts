@@ -43,24 +43,40 @@ const ENTRIES = {
 type Service = keyof typeof ENTRIES;
 const SERVICES = Object.keys(ENTRIES) as Service[];
 
-/** The V8 flags of the image: the Dockerfile's `ENV NODE_OPTIONS=…`, so this bench measures that very line. */
-function imageNodeOptions(): string {
-  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  return line ? line[1]!.replace(/^"(.*)"$/, '$1').trim() : '';
+/**
+ * The environment the image runs its services with: every `ENV` of the Dockerfile's last stage
+ * (NODE_OPTIONS with its node and V8 flags, glibc malloc's tuning, NODE_ENV), so this bench
+ * measures those very lines. One `KEY=value` or `KEY="value"` pair or more per line.
+ */
+function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, pairs] of runtime.matchAll(/^ENV (.*)$/gm)) {
+    for (const [, name, value] of pairs!.matchAll(/(\w+)=("[^"]*"|\S*)/g)) env[name!] = value!.replace(/^"(.*)"$/, '$1');
+  }
+  return env;
 }
-const IMAGE_NODE_OPTIONS = imageNodeOptions();
+const IMAGE_ENV = imageEnv();
+const IMAGE_NODE_OPTIONS = IMAGE_ENV.NODE_OPTIONS ?? '';
+/** The image's environment but NODE_OPTIONS, as `K=v` pairs, for the report. */
+/** What the start-up GC and malloc's arenas cost the gateway (gateway-hop, measured by hand when they came in). */
+const HOP_COST = `\`--expose-gc\` adds nothing per request (one GC at start); with it and \`MALLOC_ARENA_MAX=2\`, 2 runs each,
+interleaved, on a busier machine: 2903 / 2940 req/s, 298 / 372 µs CPU per request, against 2966 / 2957 req/s, 327 / 310 µs: within noise.`;
+const IMAGE_OTHER_ENV = Object.entries(IMAGE_ENV).filter(([name]) => name !== 'NODE_OPTIONS').map(([name, value]) => `${name}=${value}`).join(' ');
 
 interface Mode {
   key: 'tsx' | 'defaults' | 'image' | 'imageOff';
   tsx: boolean;
-  nodeOptions: string;
+  /** Over the caller's environment; NODE_OPTIONS is empty unless set here. */
+  env: Record<string, string>;
   tracing: boolean;
 }
 const MODES: Mode[] = [
-  { key: 'tsx', tsx: true, nodeOptions: '', tracing: true },
-  { key: 'defaults', tsx: false, nodeOptions: '', tracing: true },
-  { key: 'image', tsx: false, nodeOptions: IMAGE_NODE_OPTIONS, tracing: true },
-  { key: 'imageOff', tsx: false, nodeOptions: IMAGE_NODE_OPTIONS, tracing: false },
+  { key: 'tsx', tsx: true, env: {}, tracing: true },
+  { key: 'defaults', tsx: false, env: {}, tracing: true },
+  { key: 'image', tsx: false, env: IMAGE_ENV, tracing: true },
+  { key: 'imageOff', tsx: false, env: IMAGE_ENV, tracing: false },
 ];
 const IMAGE = MODES[2]!;
 
@@ -121,7 +137,7 @@ async function start(service: Service, mode: Mode, env: Record<string, string>, 
   const t0 = performance.now();
   const child = spawn(process.execPath, commandFor(service, mode, preload), {
     cwd: ROOT,
-    env: { ...process.env, ...env, NODE_OPTIONS: mode.nodeOptions, OTEL_EXPORTER_OTLP_ENDPOINT: mode.tracing ? OTLP : '' },
+    env: { ...process.env, ...env, NODE_OPTIONS: '', ...mode.env, OTEL_EXPORTER_OTLP_ENDPOINT: mode.tracing ? OTLP : '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -198,7 +214,7 @@ function freshRss(code: string): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`footprint: compiling with tsconfig.build.json; the image's NODE_OPTIONS: ${IMAGE_NODE_OPTIONS || '(none)'}`);
+  console.log(`footprint: compiling with tsconfig.build.json; the image's environment: ${JSON.stringify(IMAGE_ENV)}`);
   compile();
   spawnSync('bash', ['scripts/infra.sh', 'start', 'jaeger'], { cwd: ROOT, stdio: 'inherit' });
   const database = new TestDatabase('footprint');
@@ -321,7 +337,7 @@ Goals (issue 11): process start → registered and passing in Consul ≤ 1.5 s; 
 container's run path. Each service is started alone (a Consul name of its own) ${ROUNDS} times per way of running
 it, the ways interleaved round by round: \`node --import tsx src/main.ts\` (what \`make dev\` runs), and
 \`node dist/main.js\` compiled by the image's tsconfig.build.json with V8's defaults, with the image's
-\`NODE_OPTIONS=${IMAGE_NODE_OPTIONS}\` (the Dockerfile's line, read by this bench: **the container**), and
+environment (\`NODE_OPTIONS=${IMAGE_NODE_OPTIONS}\` ${IMAGE_OTHER_ENV}: the Dockerfile's ENV lines, read by this bench: **the container**), and
 the same with tracing off. Tracing is on otherwise (OTLP to the local Jaeger, as compose and \`make dev\`
 set it). "Passing" is the first poll (every 5 ms) of Consul's health API that lists the instance; idle
 RSS is read 2 s after that, and again once the round's last instance has been passing ${SETTLE_S} s. Real
@@ -353,58 +369,52 @@ ${breakdown.join('\n')}
   holding nothing (the V8-defaults column against the container's). \`--max-semi-space-size=4\` caps them at 2 × 4 MiB (see "What each measure bought").
 - **The old generation** holds the libraries' code: live heap each adds, after a full GC, imported one
   after the other into a fresh process: ${libraries.map((l) => `${l.library} ${fmt(l.mib)}`).join(', ')} (${fmt(libraryTotal)} MiB in all).
-  Right after start it is also fragmented (committed well above used); V8's memory reducer compacts it
-  after a minute or two of idling, which is the drop in the last column.
-- Earlier versions of this section listed the RSS of a fresh process importing one library alone (undici +29,
-  express +26, …) and concluded that 90 MB meant dropping libraries. Those figures counted, for every
-  library again, the young generation grown by loading it and V8's compiler pages touched by compiling it;
-  the libraries' own heap is the list above.
+  Right after start it also holds start-up's garbage, fragmented: V8's memory reducer compacts it after a
+  minute or two of idling, and the container does it at once (one memory-reducing GC once registered, below).
 
 ### What each measure bought
 
 Compiled, the services alone, medians 2 s after passing, MiB of RSS. The first two rows are this run's;
-the code changes were measured this session on builds of the code before and after them (with tracing
-on they change nothing: the SDK is needed then).
+the other changes were measured on builds of the code before and after them (each 2-3 runs, interleaved).
 
 | change | gateway | auth | rng | all ${SERVICES.length} services |
 | --- | --- | --- | --- | --- |
 | compiled, V8's defaults, tracing on | ${measured(defaults)}
-| + \`ENV NODE_OPTIONS=${IMAGE_NODE_OPTIONS}\` in the Dockerfile: **the container** | ${measured(image)}
+| the image's environment, all of the rows below: **the container** | ${measured(image)}
+| \`--max-semi-space-size=4\` (V8's defaults → it) | 131 → 108 | 133 → 113 | 108 → 97 | 108-133 → 97-113 |
+| \`--expose-gc\`, used by infra/src/runtime/startup-memory.ts alone: one memory-reducing full GC ("last-resort": compacts the old generation, shrinks the young one to 1-2 MiB) once the instance is registered and its start hook done, a single pause of ~70 ms | 107 → 91 | | 96 → 87 | −9 to −17 |
+| \`MALLOC_ARENA_MAX=2\`: glibc's arenas, up to 8 per core otherwise, one per thread that allocates | 91 → 89 | 97 → 95 | 87 → 86 | −1.3 to −1.8 |
 | tracing off, V8's defaults: the OpenTelemetry SDK, OTLP exporter, propagators and store instrumentations loaded only when tracing is on (infra/src/tracing.ts), ws only by a service that opens live sockets (infra/src/live/live-sockets.ts) | 128 → 116 | 131 → 119 | 107 → 100 | 107-131 → 100-119 |
 | the Consul watcher sorts instances by code unit, not \`localeCompare\` (infra/src/consul/watcher.ts): no ICU collator in a process watching ≥ 2 instances of a service | | | | +${fmt(collator)} MiB avoided (a fresh process) |
 
-The cost of the flag: the gateway's CPU per request at saturation (gateway-hop bench, BENCH_ONLY=gateway,
+Not kept: \`MALLOC_TRIM_THRESHOLD_=131072\` beside \`MALLOC_ARENA_MAX=2\` (−0.2 to −0.8, noise); \`--optimize-for-size\`, \`--max-lazy\`
+(refused by NODE_OPTIONS; after the start-up GC a fresh process importing every library is at 84 MiB with or without them).
+No change alone: \`node:http\` through \`process.getBuiltinModule\` in infra/src/server/http-server.ts and gateway/src/upgrade.ts (see below).
+
+The cost of the flags: the gateway's CPU per request at saturation (gateway-hop bench, BENCH_ONLY=gateway,
 tracing on, 4 runs each, interleaved): V8 defaults 144-156 µs, \`--max-semi-space-size=4\` 148-164 µs (within
 this machine's ±8 % noise), 3 MiB 159 µs, 2 MiB 174 µs (+14 %), 1 MiB 223-233 µs (+50 %: a scavenge every
-megabyte promotes the requests in flight). Hence 4.
+megabyte promotes the requests in flight). Hence 4. ${HOP_COST}
 
-### Why 90 MB is not reached, and what is left
+### What is left
 
 RSS = node binary pages (~${fmt(gateway.probes[0]!.binary, 0)} MiB, shared, not the service's) + shared libraries (~${fmt(gateway.probes[0]!.otherFiles, 0)}) + the
 service's own anonymous memory. Under 90 MiB that leaves ~${fmt(90 - gateway.probes[0]!.binary - gateway.probes[0]!.otherFiles, 0)} MiB for the service's own: rng has
 ${fmt(rng.probes[0]!.anonymous, 0)} at 2 s and ${fmt(rng.probes[2]!.anonymous, 0)} after ${LONG_IDLE_S} s, the gateway ${fmt(gateway.probes[0]!.anonymous, 0)} and ${fmt(gateway.probes[2]!.anonymous, 0)}: the libraries' live heap
-alone is ~${fmt(libraryTotal, 0)} MiB, V8's heap holds ${fmt(gateway.probes[2]!.heapCommitted, 0)}-${fmt(gateway.probes[0]!.heapCommitted, 0)} MiB in the gateway, and ~10 MiB live outside it (malloc of
-V8's compilers and parser, libuv, OpenSSL; thread stacks). Left for the owners of the files, measured on a
-patched build (MiB of RSS, 2 s after passing):
-- \`infra/src/client\`: \`import { Agent, Dispatcher, errors } from 'undici'\` loads undici's whole index
-  (fetch, WebSocket, cache, mock agents) whose web half touches the \`Headers\` global, which loads Node's own
-  bundled undici as well; requiring \`undici/lib/dispatcher/agent.js\`, \`lib/api\` (mixed into
-  \`Dispatcher.prototype\` as the index does) and \`lib/core/errors.js\` holds 2.4 MiB of heap instead of 5.7.
-- Every ES \`import … from 'node:http'\` (infra/src/server/http-server.ts, infra/src/client/upgrade-transport.ts
-  and test-upstreams.ts, gateway/src/upgrade.ts) reads the module's lazy \`WebSocket\`/\`MessageEvent\` getters,
-  which load Node's bundled undici: +${fmt(httpEsm)} MiB in a fresh process against +${fmt(httpBuiltin)} for
-  \`process.getBuiltinModule('node:http')\` (done in infra/src/consul and infra/src/live). With the undici change,
-  −2 to −6 MiB per service (gateway 107 → 104, rng 98 → 92).
-- \`infra/src/server/upstreams-view.ts\` sorts with \`localeCompare\`: every service polled by the webui loads
-  ICU's collator (+2 MiB); the webui's balancing monitor uses global \`fetch\`, Node's bundled undici (+10 MiB
-  in the webui after its first poll).
+alone is ~${fmt(libraryTotal, 0)} MiB, and ~8-10 MiB live outside V8's heap (malloc of V8's compilers and parser,
+libuv, OpenSSL; thread stacks). Left for the owners of the files, measured on a patched build (MiB of RSS, 2 s after passing):
+- Node's bundled undici (~4 MiB after the start-up GC) is loaded by undici's whole index (\`import … from 'undici'\` in
+  infra/src/client/transport.ts and attempt-clock.ts, and the webui's monitor), by ES imports of node:http (their lazy
+  \`WebSocket\` getters: +${fmt(httpEsm)} MiB in a fresh process, +${fmt(httpBuiltin)} through getBuiltinModule; left: infra/src/client/upgrade-transport.ts),
+  and by the OTLP exporter's \`import('http')\` on its first export (auth and the worker export at start). Requiring
+  undici's \`lib/dispatcher/agent.js\`, \`lib/dispatcher/dispatcher.js\` with \`lib/api\` mixed into its prototype (as the
+  index does) and \`lib/core/errors.js\` instead, and getBuiltinModule in upgrade-transport.ts: gateway 90 → 86, social
+  91 → 87, messenger 91 → 86, rng 85 → 82, hasher 85 → 81, worker 88 → 87, auth 96 → 94, webui 89 (still loaded there).
+  The exporter from \`OTLPExporterBase\` + \`createOtlpNetworkExportDelegate\` with a transport over getBuiltinModule's \`request\` would end the rest.
 - package-lock: express's mime-types/mime-db is installed 4 times (axios, a devDependency, holds the root
-  slot with mime-types 2): ~0.4 MiB of heap per extra copy; OpenTelemetry's core, resources and
-  sdk-trace-base are each installed twice or three times (sdk-trace-node and propagator-jaeger 2.12.0 pin
-  their own 2.12.0 beside infra's 2.12.1).
-With all of these on a patched build, the services settled at 87-106 MiB after ${LONG_IDLE_S} s idle (rng 87, gateway 92,
-auth 100, the webui 106 with its global \`fetch\` still in): reaching 90 MiB everywhere would take the young generation
-below 4 MiB (a throughput cost, above) or a service's code out of its process.
+  slot with mime-types 2), 0.6 MiB of live heap per extra copy; OpenTelemetry's core, resources and
+  sdk-trace-base are installed twice (sdk-trace-node and propagator-jaeger 2.12.0 pin their own 2.12.0 beside
+  infra's 2.12.1), 0.7 MiB more. Root overrides fix both but regenerate the lock.
 
 The gateway under load (container; 16 callers in a closed loop through it to one rng, 5 s, rate
 limits off): ${fmt(load.window.perSecond, 0)} req/s (p99 ${fmt(load.window.p99Ms)} ms, ${load.window.failures} failed), RSS ${fmt(load.idleRss, 0)} MiB idle → ${fmt(load.peakRss, 0)} MiB peak.

@@ -33,6 +33,9 @@ process.on('SIGUSR2', () => {
     heapUsed: heapUsed / MiB,
     newSpace: spaces.new_space,
     oldSpace: spaces.old_space,
+    // Node's own copy of undici (behind the global fetch/WebSocket/Headers, and node:http's lazy
+    // getters), which a service never needs beside the undici package it depends on.
+    bundledUndici: process.moduleLoadList.includes('NativeModule internal/deps/undici/undici'),
   };
   process.stderr.write(`MEMORY ${JSON.stringify(line)}\n`);
 });

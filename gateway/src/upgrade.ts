@@ -10,7 +10,7 @@
  * access token) is forwarded as received and never logged.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { Counter, Gauge, RequestCancelled, metricsRegistry, toErrorResponse, type Logger, type ServiceClient, type UpgradeResponse } from '@switchyard/infra';
@@ -20,6 +20,10 @@ import { forwardedRequestHeaders } from './proxy.js';
 import { RateLimited } from './rate-limits.js';
 import { RouteMatcher } from './route-matcher.js';
 import type { GatewayRoute } from './route-table.js';
+
+// Not an ES import of node:http: that reads the module's lazy WebSocket/MessageEvent getters,
+// which load Node's own bundled undici (infra/src/server/http-server.ts says more).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 export interface UpgradeOptions {
   /** The ServiceClient of an upstream service name (one per service, shared with the HTTP routes). */

@@ -1,7 +1,12 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
 import type { Logger } from '../logger.js';
 import { sleep } from '../backoff.js';
+
+// Not `import { createServer } from 'node:http'`: an ES import of node:http reads every export,
+// and its lazy WebSocket/MessageEvent getters load Node's own bundled undici (~12 MiB of RSS in a
+// fresh process) that a service never uses; getBuiltinModule hands over the exports object as
+// require() would (as in consul/client.ts; BENCHMARKS.md, "Footprint").
+const { createServer } = process.getBuiltinModule('node:http');
 
 /**
  * Listens on `port` (0: ephemeral) and resolves once listening. Keep-alive outlasts the
