@@ -32,8 +32,8 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     const bad = rs.reduce((n, r) => n + r.non2xx + r.errors, 0) + one[name]!.reduce((n, r) => n + r.non2xx + r.errors, 0);
     const p50 = med(one[name]!, 'p50Us');
     const p99 = med(one[name]!, 'p99Us');
-    const added = i === 0 ? `— (${fmt(p50, 0)} µs)` : `+${fmt(p50 - directP50, 0)} µs`;
-    const addedP99 = i === 0 ? `— (${fmt(p99, 0)} µs)` : `+${fmt(p99 - directP99, 0)} µs`;
+    const added = i === 0 ? `— (${fmt(p50, 0)} µs)` : `${signed(p50 - directP50)} µs`;
+    const addedP99 = i === 0 ? `— (${fmt(p99, 0)} µs)` : `${signed(p99 - directP99)} µs`;
     const cpu = i === 0 ? '—' : `${fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0)} µs`;
     return `| ${name} | ${fmt(Math.min(...rs.map((r) => r.rps)), 0)} | ${fmt(med(rs, 'rps'), 0)} | ${i === 0 ? '—' : `${fmt(med(rs, 'rps') / raw, 2)}×`} | ${cpu} | ${added} | ${addedP99} | ${bad} |`;
   });
@@ -43,8 +43,8 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     `Goals, tracing on (off): gateway ${fmt(gw(2) / raw, 2)}× (${fmt(gw(3) / raw, 2)}×) the raw proxy, goal 0.6×: ${verdict(gw(2) / raw >= 0.6)};`,
     `${fmt(gw(2) / gw(4), 2)}× http-proxy-middleware's README form, goal 3×: ${verdict(gw(2) / gw(4) >= 3)};`,
     `${fmt(gw(2) / gw(5), 2)}× it with keep-alive, goal 1.2×: ${verdict(gw(2) / gw(5) >= 1.2)};`,
-    `added p50 +${fmt(med(one[names[2]!]!, 'p50Us') - directP50, 0)} µs, goal ≤ +100 µs: ${verdict(med(one[names[2]!]!, 'p50Us') - directP50 <= 100)};`,
-    `added p99 +${fmt(med(one[names[2]!]!, 'p99Us') - directP99, 0)} µs, goal ≤ +1 000 µs: ${verdict(med(one[names[2]!]!, 'p99Us') - directP99 <= 1000)}.`,
+    `added p50 ${signed(med(one[names[2]!]!, 'p50Us') - directP50)} µs, goal ≤ +100 µs: ${verdict(med(one[names[2]!]!, 'p50Us') - directP50 <= 100)};`,
+    `added p99 ${signed(med(one[names[2]!]!, 'p99Us') - directP99)} µs, goal ≤ +1 000 µs: ${verdict(med(one[names[2]!]!, 'p99Us') - directP99 <= 1000)}.`,
   ].join(' ');
   // BENCH_BASELINE's row, after the six fixed ones: the same gateway at an earlier commit.
   const before = names[6];
@@ -185,6 +185,7 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | ServiceClient, second pass: opossum without latency percentiles and snapshots, per-instance metric series as plain numbers, the attempt aborted through undici's own abort, one timer (BENCHMARKS.md "Client overhead") | within noise here | ServiceClient alone: 40.6 → 24.8 µs per call (raw undici ~18.5 µs) | ServiceClient 7.2 % → 5.3 % |
 | headers: one loop, no set built for a plain \`Connection: keep-alive\`; the relay's listeners as one object's methods (no \`__name\` per request under tsx) | within noise | within noise | \`__name\` 2.4 % → 0, \`selectEndToEnd\` 1.4 % → ~0.8 % |
 | tried and reverted: the log written in 4 KB batches (sonic-boom \`minLength\`, flushed every 100 ms) | 7961 → 8061 | 132 → 132 µs | none: the access line's cost is pino building it, not the write (ACCESS_LOG=false: 122 µs) |
+| access line and spans (session 2026-11-27, side by side with its start, 9552c30, interleaved rounds × 4 s; this machine ran ~1.6× slower than the rows above that day and swung widely): the access line built from pino's own prepared parts (level prefix, bindings, line end; byte for byte pino's line: infra/src/server/access-log.ts), ISO timestamps formatted once per second (infra/src/logger.ts), span attributes only on spans that record, and no client span under an unsampled parent: the parent's context goes on as it is (parent-based samplers only: infra/src/client/attempt.ts) | 6 pairs: 4007 → 4925, lower CPU in all 6; 8 pairs: 4377 → 4442, lower CPU in 4 of 8 | 6 pairs: 269 → 219 µs (min 218 → 188); 8 pairs: 245 → 243 µs (min 222 → 163): within this machine's noise end to end | in-process, without the machine's noise: an access line 3.1 → 0.5 µs (pino's info() and \`toISOString\` were 4.8 % and 1.5 % of the profile); a request's spans and propagation with the 1 % sampler 3.5 → 2.1 µs |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -203,16 +204,24 @@ ${profile.top}
 
 ### What is left
 
-- **0.6× the raw proxy is out of reach with every feature on.** The hop costs ~140 µs of CPU
-  with tracing on (~115 µs off) against ~42 µs for the raw proxy; 0.6× would mean ~70 µs. The
-  profile is flat: the socket writes (the client's answer, the upstream request, the access line:
-  ~30 %, most of which the raw proxy pays too), Node's http (~12 %), undici (~9 %), GC (~8 %), and
-  no layer of ours above ~6 %. Each feature measured on its own costs about what is missing: the
-  access log 10–23 µs (ACCESS_LOG=false), tracing at a 1 % sampler ~20–28 µs (two spans made and
-  dropped, the context propagated), the rate limits ~12 µs, helmet's 13 headers and the token
-  check a few µs each. Dropping any of them is not on the table (the issue rules it out).
-- **Added p50 at 1 connection (+~230 µs, +~180 µs tracing off) is the serial path's CPU**: one
-  request at a time, the gateway's ~140 µs plus its wake-ups; it moves with the CPU per request, not with anything that waits.
+- **0.6× the raw proxy is out of reach with every feature on.** The hop costs 3–4× the raw
+  proxy's CPU per request (the table's CPU column); 0.6× would need about 1.7×. The profile is
+  flat: the socket writes (the client's answer, the upstream request: most of which the raw
+  proxy pays too), Node's http, undici, GC, and no layer of ours above ~6 %. Each feature
+  measured on its own costs about what is missing: the access log (ACCESS_LOG=false), tracing at
+  a 1 % sampler (a span made and dropped, the context propagated), the rate limits, helmet's 13
+  headers and the token check. Dropping any of them is not on the table (the issue rules it out).
+- **Per request, syscalls** (strace on the gateway's threads at 4 connections): one read of the
+  request, one write upstream, one read of the answer, one writev to the client, as the raw
+  proxy; plus the access line, which pino's default destination writes asynchronously: one
+  \`fs.write\` on libuv's pool per line (a futex wake-up and an eventfd read on the main thread).
+  Batching lines (sonic-boom \`minLength\`) measured no different in CPU (row above).
+- **Scavenges are the GC cost**: V8's young-generation collections ran 1–7 ms each under this
+  load (their wall time, on a 2-core machine shared with wrk and the backend), one per ~45
+  requests with the image's 4 MiB semi-spaces and one per ~500 with V8's default; CPU per
+  request was the same either way.
+- **Added p50 at 1 connection is the serial path's CPU**: one request at a time, the gateway's
+  CPU per request plus its wake-ups; it moves with the CPU per request, not with anything that waits.
 - **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
   0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
 - This bench runs the gateway under tsx (as \`make dev\` does). The container runs tsc's output,
@@ -223,4 +232,9 @@ ${profile.top}
   the table, not absolute req/s across runs.
 
 ${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; needs wrk).`;
+}
+
+/** A difference with its sign: +82, −236 (a row's p99 can land under the direct call's on a noisy run). */
+function signed(us: number): string {
+  return us < 0 ? `−${fmt(-us, 0)}` : `+${fmt(us, 0)}`;
 }

@@ -1,9 +1,13 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Instance } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits } from './attempt-clock.js';
 import type { AttemptFailure } from './errors.js';
 import { flattenHeaders, type ResponseHeaders } from './transport.js';
+
+// Not an ES import of node:http: that reads its lazy WebSocket/MessageEvent getters, which load
+// Node's own bundled undici (infra/src/server/http-server.ts says more).
+const { request: httpRequest } = process.getBuiltinModule('node:http');
 
 export interface UpgradeOptions extends AttemptLimits {
   path: string;
