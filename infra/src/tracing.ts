@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { SpanStatusCode, context, propagation, trace, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context, propagation, trace, type Span, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 // The SDK, the OTLP exporter, the propagators and the store instrumentations are loaded through
 // require() when tracing is on, never at import: with tracing off (no endpoint) a process holds
@@ -13,8 +13,21 @@ const require = createRequire(import.meta.url);
 export const ATTR_UPSTREAM_INSTANCE = 'switchyard.upstream.instance_id';
 export const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
 
+let tracerSource: TracerProvider | undefined;
+let cachedTracer: Tracer | undefined;
+
+/**
+ * The platform's tracer, asked of the global provider only when that changes (a test may register
+ * another): trace.getTracer() builds a tracer, or looks one up by a key it builds, on every call,
+ * and every request asks for it (its server span, each upstream attempt).
+ */
 export function tracer(): Tracer {
-  return trace.getTracer('switchyard');
+  const provider = trace.getTracerProvider();
+  if (provider !== tracerSource || !cachedTracer) {
+    tracerSource = provider;
+    cachedTracer = provider.getTracer('switchyard');
+  }
+  return cachedTracer;
 }
 
 let instrumentationsRegistered = false;

@@ -1,7 +1,7 @@
-import { INVALID_TRACEID, SpanKind, SpanStatusCode, TraceFlags, context, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { INVALID_TRACEID, SpanKind, SpanStatusCode, TraceFlags, context, trace, type Span } from '@opentelemetry/api';
 import type { UpstreamOutcome } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
-import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, unsampledParentsStayUnsampled } from '../tracing.js';
+import { ATTR_UPSTREAM_INSTANCE, injectTraceHeaders, tracer, unsampledParentsStayUnsampled } from '../tracing.js';
 import { AttemptFailure } from './errors.js';
 import type { InstanceEntry, InstanceState } from './instance-state.js';
 import type { InstanceEvidence, RetryPolicy } from './retry-policy.js';
@@ -147,7 +147,7 @@ class AttemptRecord {
       this.span = trace.wrapSpanContext(parent);
       injectTraceHeaders(this.headers, active);
     } else {
-      this.span = clientTracer().startSpan(`${method} ${service}`, { kind: SpanKind.CLIENT }, active);
+      this.span = tracer().startSpan(`${method} ${service}`, { kind: SpanKind.CLIENT }, active);
       // Attributes only for a span that records them: a dropped span's would be checked for nothing.
       if (this.span.isRecording()) {
         this.span.setAttributes({
@@ -204,22 +204,6 @@ class AttemptRecord {
 
 /** Read once: the sampler is configured at start (tracing.ts). */
 const childrenFollowParents = unsampledParentsStayUnsampled();
-
-let tracerSource: TracerProvider | undefined;
-let cachedTracer: Tracer | undefined;
-
-/**
- * The client's tracer, asked of the global provider only when that changes (a test may register
- * another): trace.getTracer() builds a tracer, or looks one up by a key it builds, on every call.
- */
-function clientTracer(): Tracer {
-  const provider = trace.getTracerProvider();
-  if (provider !== tracerSource || !cachedTracer) {
-    tracerSource = provider;
-    cachedTracer = provider.getTracer('switchyard');
-  }
-  return cachedTracer;
-}
 
 function statusOutcome(status: number): 'ok' | 'client_error' | 'server_error' {
   if (status >= 500) return 'server_error';
