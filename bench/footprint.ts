@@ -193,7 +193,7 @@ async function probe(started: Started): Promise<MemoryProbe> {
  * process that imported it alone (the young generation's growth and V8's own code pages, shared
  * by every library, counted again for each).
  */
-const LIBRARIES = ['zod', 'express', 'undici', 'prom-client', 'pino', 'consul', 'opossum', 'jose', 'ioredis', 'mysql2/promise', '@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', 'ws'];
+const LIBRARIES = ['zod', 'express', 'undici/lib/dispatcher/agent.js', 'prom-client', 'pino', 'consul', 'opossum', 'jose', 'ioredis', 'mysql2/promise', '@opentelemetry/sdk-trace-node', '@opentelemetry/otlp-transformer', 'ws'];
 function libraryCosts(): Array<{ library: string; mib: number }> {
   const code = `
     const live = () => { gc(); gc(); return process.memoryUsage().heapUsed; };

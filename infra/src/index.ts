@@ -32,6 +32,8 @@ export {
   UpstreamUnavailable,
 } from './client/errors.js';
 export { type ResponseHeaders } from './client/transport.js';
+// undici's agent and request API without its index (client/undici-parts.ts says why).
+export { Agent as UndiciAgent, request as undiciRequest } from './client/undici-parts.js';
 export { defaultRetryPolicy, statusRetryPolicy, type AttemptReport, type InstanceEvidence, type RetryPolicy, type Verdict } from './client/retry-policy.js';
 export { HttpError, badRequest, notFound } from './server/http-error.js';
 export { respondWithError, sendJson, toErrorResponse } from './server/error-handler.js';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { SpanStatusCode, context, propagation, trace, type Span, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { otlpSpanExporter } from './otlp-exporter.js';
 
 // The SDK, the OTLP exporter, the propagators and the store instrumentations are loaded through
 // require() when tracing is on, never at import: with tracing off (no endpoint) a process holds
@@ -76,12 +77,11 @@ export function startTracing(options: {
 }): TracingHandle {
   if (!options.endpoint) return { enabled: false, shutdown: async () => {} };
 
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
   const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
-  const exporter = new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const exporter = otlpSpanExporter(`${options.endpoint.replace(/\/+$/, '')}/v1/traces`);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.serviceName,

@@ -1,4 +1,4 @@
-import { errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from './undici-parts.js';
 import type { Instance } from '../sd/instance.js';
 import { AttemptFailure } from './errors.js';
 

@@ -1,9 +1,10 @@
 import type { Duplex, Readable } from 'node:stream';
-import { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Instance } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits, type AttemptTarget } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
 import { headerValue } from '../header-values.js';
+import { Agent, DispatcherClass, request as undiciRequest } from './undici-parts.js';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -142,7 +143,7 @@ class ClockedHandler implements Handler, AttemptTarget {
 }
 
 /** The agent, with requests carrying a `clock` handled by a ClockedHandler. */
-class ClockedDispatcher extends Dispatcher {
+class ClockedDispatcher extends DispatcherClass {
   constructor(
     private readonly agent: Agent,
     private readonly connectionsPerInstance: number,
@@ -207,7 +208,7 @@ export class Transport {
         body: request.body,
         clock,
       };
-      response = await this.dispatcher.request(options);
+      response = await undiciRequest(this.dispatcher, options);
     } catch (error) {
       clock.release();
       throw clock.classify(error, instance);

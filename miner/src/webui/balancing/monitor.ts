@@ -1,5 +1,4 @@
-import { request } from 'undici';
-import type { Instance, Logger } from '@switchyard/infra';
+import { UndiciAgent, undiciRequest, type Instance, type Logger } from '@switchyard/infra';
 import { Watcher, instanceOrigin, type ConsulClient } from '@switchyard/infra/discovery';
 import { callerViewSchema, type CallerView } from './caller-view.js';
 import { EventLog, type BalancingEvent } from './event-log.js';
@@ -65,6 +64,8 @@ export class BalancingMonitor {
   private ticking = false;
   private catalogRead = false;
   private failing = false;
+  /** Keeps a connection to each caller's admin port between rounds. */
+  private readonly agent = new UndiciAgent({ keepAliveTimeout: 4_000 });
 
   constructor(private readonly options: MonitorOptions) {
     this.window = new TrafficWindow(options.windowMs);
@@ -86,6 +87,7 @@ export class BalancingMonitor {
     this.watched.clear();
     for (const w of all) w.unsubscribe();
     await Promise.allSettled(all.map((w) => w.watcher.stop()));
+    await this.agent.close();
   }
 
   /** One round: catalog → watchers → every instance's view → panels. Skipped while the previous one runs. */
@@ -190,7 +192,12 @@ export class BalancingMonitor {
     try {
       // undici's request, not the global fetch: fetch loads Node's own bundled copy of undici
       // beside the one the platform already runs on (~10 MiB of RSS, BENCHMARKS.md "Footprint").
-      const response = await request(`${origin}${VIEW_PATH}`, { signal: AbortSignal.timeout(Math.max(200, this.options.intervalMs - 100)) });
+      const response = await undiciRequest(this.agent, {
+        origin,
+        path: VIEW_PATH,
+        method: 'GET',
+        signal: AbortSignal.timeout(Math.max(200, this.options.intervalMs - 100)),
+      });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();
         return { error: `answered ${response.statusCode}` };

@@ -1,0 +1,36 @@
+/**
+ * The parts of undici the platform uses (the agent, the dispatcher base class, the errors and the
+ * request API), each loaded from its own module rather than from undici's index. The index loads
+ * all of undici (fetch, WebSocket, EventSource, the cache stores, the mocks) and, through its web
+ * modules, Node's own bundled copy of undici besides: ~4 MiB of RSS in every service, for code no
+ * service runs (BENCHMARKS.md, "Footprint").
+ *
+ * undici declares no `exports` map, so these files are reachable by path; undici-parts.test.ts
+ * checks that each is the very object the index exports, so an upgrade that moves one fails the
+ * unit tests rather than a service's start.
+ */
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+
+const require = createRequire(import.meta.url);
+
+export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+export type Agent = Undici.Agent;
+
+/** The base class of every dispatcher (a value: ours extends it). Its types are undici's `Dispatcher` namespace. */
+export const DispatcherClass = require('undici/lib/dispatcher/dispatcher.js') as typeof Undici.Dispatcher;
+
+export const errors = require('undici/lib/core/errors.js') as typeof Undici.errors;
+
+const apiRequest = require('undici/lib/api/api-request.js') as (
+  this: Undici.Dispatcher,
+  options: Undici.Dispatcher.RequestOptions,
+) => Promise<Undici.Dispatcher.ResponseData>;
+
+/**
+ * `dispatcher.request(options)`: the request API the index installs on Dispatcher.prototype,
+ * called on `dispatcher` without that install (which needs the index).
+ */
+export function request(dispatcher: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
+  return apiRequest.call(dispatcher, options);
+}
