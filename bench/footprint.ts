@@ -12,10 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestDatabase } from '../test/support/test-database.js';
+import { compileTree, imageEnv } from './compiled-tree.js';
 import { closedLoop } from './load.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
@@ -43,20 +44,6 @@ const ENTRIES = {
 type Service = keyof typeof ENTRIES;
 const SERVICES = Object.keys(ENTRIES) as Service[];
 
-/**
- * The environment the image runs its services with: every `ENV` of the Dockerfile's last stage
- * (NODE_OPTIONS with its node and V8 flags, glibc malloc's tuning, NODE_ENV), so this bench
- * measures those very lines. One `KEY=value` or `KEY="value"` pair or more per line.
- */
-function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const env: Record<string, string> = {};
-  for (const [, pairs] of runtime.matchAll(/^ENV (.*)$/gm)) {
-    for (const [, name, value] of pairs!.matchAll(/(\w+)=("[^"]*"|\S*)/g)) env[name!] = value!.replace(/^"(.*)"$/, '$1');
-  }
-  return env;
-}
 const IMAGE_ENV = imageEnv();
 const IMAGE_NODE_OPTIONS = IMAGE_ENV.NODE_OPTIONS ?? '';
 /** The image's environment but NODE_OPTIONS, as `K=v` pairs, for the report. */
@@ -79,29 +66,6 @@ const MODES: Mode[] = [
   { key: 'imageOff', tsx: false, env: IMAGE_ENV, tracing: false },
 ];
 const IMAGE = MODES[2]!;
-
-/** tsc with the image's config, then @switchyard/* packages whose exports point at the output. */
-function compile(): void {
-  rmSync(OUT, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(OUT, 'dist')], { cwd: ROOT, stdio: 'inherit' });
-  if (tsc.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
-  cpSync(join(ROOT, 'gateway/src/docs'), join(OUT, 'dist/gateway/src/docs'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
-  symlinkSync(join(ROOT, 'miner/public'), join(OUT, 'dist/miner/public'));
-  const { workspaces } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
-  for (const workspace of workspaces) {
-    const manifest = JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as { name: string; exports?: unknown };
-    const dir = join(OUT, 'node_modules', manifest.name);
-    mkdirSync(dir, { recursive: true });
-    symlinkSync(join(OUT, 'dist', workspace, 'src'), join(dir, 'dist'));
-    const toDist = (value: unknown): unknown =>
-      typeof value === 'string'
-        ? value.replace(/^\.\/src\/(.*)\.ts$/, './dist/$1.js')
-        : value && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toDist(v)]))
-          : value;
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: manifest.name, type: 'module', exports: toDist(manifest.exports) }));
-  }
-}
 
 function commandFor(service: Service, mode: Mode, preload: string[]): string[] {
   const entry = ENTRIES[service];
@@ -215,7 +179,7 @@ function freshRss(code: string): number {
 
 async function main(): Promise<void> {
   console.log(`footprint: compiling with tsconfig.build.json; the image's environment: ${JSON.stringify(IMAGE_ENV)}`);
-  compile();
+  compileTree(OUT);
   spawnSync('bash', ['scripts/infra.sh', 'start', 'jaeger'], { cwd: ROOT, stdio: 'inherit' });
   const database = new TestDatabase('footprint');
   await database.migrate(['auth', 'social', 'messenger']);
@@ -385,6 +349,7 @@ the other changes were measured on builds of the code before and after them (eac
 | \`--expose-gc\`, used by infra/src/runtime/startup-memory.ts alone: one memory-reducing full GC ("last-resort": compacts the old generation, shrinks the young one to 1-2 MiB) once the instance is registered and its start hook done, a single pause of ~70 ms | 107 → 91 | | 96 → 87 | −9 to −17 |
 | \`MALLOC_ARENA_MAX=2\`: glibc's arenas, up to 8 per core otherwise, one per thread that allocates | 91 → 89 | 97 → 95 | 87 → 86 | −1.3 to −1.8 |
 | tracing off, V8's defaults: the OpenTelemetry SDK, OTLP exporter, propagators and store instrumentations loaded only when tracing is on (infra/src/tracing.ts), ws only by a service that opens live sockets (infra/src/live/live-sockets.ts) | 128 → 116 | 131 → 119 | 107 → 100 | 107-131 → 100-119 |
+| Node's bundled undici never loaded, one copy of each package: undici's agent, dispatcher, errors and request API from their own modules, not its index (infra/src/client/undici-parts.ts); the OTLP exporter's transport over that undici, not the stock one's \`import('http')\` (infra/src/otlp-exporter.ts; an ES import of node:http reads its lazy \`WebSocket\` getters: +${fmt(httpEsm)} MiB in a fresh process, +${fmt(httpBuiltin)} through getBuiltinModule); one mime-types/mime-db (was 4) and one @opentelemetry/core (was 3) in the tree (root \`overrides\`). Before: this bench's previous run (2026-11-27 13:00 UTC), after: this run | 90 → ${fmt(m('gateway', image, 'rss'), 0)} | 95 → ${fmt(m('auth', image, 'rss'), 0)} | 86 → ${fmt(m('rng', image, 'rss'), 0)} | 85-95 → ${range(image)} |
 | the Consul watcher sorts instances by code unit, not \`localeCompare\` (infra/src/consul/watcher.ts): no ICU collator in a process watching ≥ 2 instances of a service | | | | +${fmt(collator)} MiB avoided (a fresh process) |
 
 Not kept: \`MALLOC_TRIM_THRESHOLD_=131072\` beside \`MALLOC_ARENA_MAX=2\` (−0.2 to −0.8, noise); \`--optimize-for-size\`, \`--max-lazy\`
@@ -402,19 +367,8 @@ RSS = node binary pages (~${fmt(gateway.probes[0]!.binary, 0)} MiB, shared, not 
 service's own anonymous memory. Under 90 MiB that leaves ~${fmt(90 - gateway.probes[0]!.binary - gateway.probes[0]!.otherFiles, 0)} MiB for the service's own: rng has
 ${fmt(rng.probes[0]!.anonymous, 0)} at 2 s and ${fmt(rng.probes[2]!.anonymous, 0)} after ${LONG_IDLE_S} s, the gateway ${fmt(gateway.probes[0]!.anonymous, 0)} and ${fmt(gateway.probes[2]!.anonymous, 0)}: the libraries' live heap
 alone is ~${fmt(libraryTotal, 0)} MiB, and ~8-10 MiB live outside V8's heap (malloc of V8's compilers and parser,
-libuv, OpenSSL; thread stacks). Left for the owners of the files, measured on a patched build (MiB of RSS, 2 s after passing):
-- Node's bundled undici (~4 MiB after the start-up GC) is loaded by undici's whole index (\`import … from 'undici'\` in
-  infra/src/client/transport.ts and attempt-clock.ts, and the webui's monitor), by ES imports of node:http (their lazy
-  \`WebSocket\` getters: +${fmt(httpEsm)} MiB in a fresh process, +${fmt(httpBuiltin)} through getBuiltinModule; left: infra/src/client/upgrade-transport.ts),
-  and by the OTLP exporter's \`import('http')\` on its first export (auth and the worker export at start). Requiring
-  undici's \`lib/dispatcher/agent.js\`, \`lib/dispatcher/dispatcher.js\` with \`lib/api\` mixed into its prototype (as the
-  index does) and \`lib/core/errors.js\` instead, and getBuiltinModule in upgrade-transport.ts: gateway 90 → 86, social
-  91 → 87, messenger 91 → 86, rng 85 → 82, hasher 85 → 81, worker 88 → 87, auth 96 → 94, webui 89 (still loaded there).
-  The exporter from \`OTLPExporterBase\` + \`createOtlpNetworkExportDelegate\` with a transport over getBuiltinModule's \`request\` would end the rest.
-- package-lock: express's mime-types/mime-db is installed 4 times (axios, a devDependency, holds the root
-  slot with mime-types 2), 0.6 MiB of live heap per extra copy; OpenTelemetry's core, resources and
-  sdk-trace-base are installed twice (sdk-trace-node and propagator-jaeger 2.12.0 pin their own 2.12.0 beside
-  infra's 2.12.1), 0.7 MiB more. Root overrides fix both but regenerate the lock.
+libuv, OpenSSL; thread stacks). auth is the largest (${fmt(m('auth', image, 'rss'), 0)} MiB at 2 s): ${fmt(m('auth', image, 'anonymous') - m('social', image, 'anonymous'), 1)} MiB more
+anonymous memory than social, which loads the same stores and libraries but argon2 and the signing keys; not yet broken down.
 
 The gateway under load (container; 16 callers in a closed loop through it to one rng, 5 s, rate
 limits off): ${fmt(load.window.perSecond, 0)} req/s (p99 ${fmt(load.window.p99Ms)} ms, ${load.window.failures} failed), RSS ${fmt(load.idleRss, 0)} MiB idle → ${fmt(load.peakRss, 0)} MiB peak.

@@ -46,9 +46,13 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     `added p50 ${signed(med(one[names[2]!]!, 'p50Us') - directP50)} µs, goal ≤ +100 µs: ${verdict(med(one[names[2]!]!, 'p50Us') - directP50 <= 100)};`,
     `added p99 ${signed(med(one[names[2]!]!, 'p99Us') - directP99)} µs, goal ≤ +1 000 µs: ${verdict(med(one[names[2]!]!, 'p99Us') - directP99 <= 1000)}.`,
   ].join(' ');
-  // BENCH_BASELINE's row, after the six fixed ones: the same gateway at an earlier commit.
-  const before = names[6];
   const cpuOf = (name: string) => median(many[name]!.map((r) => r.cpuUsPerRequest ?? 0));
+  // After the six fixed rows: the gateway as the container runs it, then BENCH_BASELINE's (the same gateway at an earlier commit).
+  const container = names.find((name) => name.includes('as the container runs it'));
+  const compiled = container
+    ? ` As the container runs it (tsc's output, the image's flags): ${fmt(med(many[container]!, 'rps') / raw, 2)}× the raw proxy, ${fmt(cpuOf(container), 0)} µs CPU per request (tsx: ${fmt(cpuOf(names[2]!), 0)} µs).`
+    : '';
+  const before = names.find((name) => name.startsWith('our gateway at '));
   const baseline = before
     ? ` Same run, ${before.replace(/, tracing on$/, '')}: ${fmt(med(many[before]!, 'rps') / raw, 2)}× the raw proxy, ${fmt(cpuOf(before), 0)} µs CPU per request (today ${fmt(cpuOf(names[2]!), 0)} µs).`
     : '';
@@ -57,7 +61,7 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    goals + baseline,
+    goals + compiled + baseline,
   ].join('\n');
 }
 

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
+import { compileTree, imageEnv } from './compiled-tree.js';
 import { analyse, resultTable, sectionText, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
 
@@ -25,10 +26,12 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
 const OTLP = process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318';
 const SELF = fileURLToPath(import.meta.url);
+const HOP_GATEWAY = fileURLToPath(new URL('./hop-gateway.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The backend's Consul name (bench/hop-gateway.mjs routes /bench/hop to it by this name). */
 const BACKEND = 'hopbackend';
 /**
- * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive picks some
+ * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive,container picks some
  * (a quick before/after of one change); only a full run (and BENCH_PROFILE not 0) profiles and
  * writes BENCHMARKS.md.
  */
@@ -90,23 +93,6 @@ async function runRole(name: string): Promise<void> {
     const server = createServer(app);
     server.keepAliveTimeout = 60_000;
     announce(server);
-  } else if (name === 'gateway') {
-    const { z } = await import('@switchyard/infra');
-    const { startGateway } = await import('../gateway/src/gateway.js');
-    const { defineRoute, path } = await import('../gateway/src/route-table.js');
-    const { gatewayRoutes } = await import('../gateway/src/routes/index.js');
-    const hop = defineRoute({
-      method: 'GET',
-      path: '/bench/hop',
-      service: BACKEND,
-      // Token verification and the per-user limit are part of the hop measured.
-      auth: 'user',
-      params: z.object({}),
-      upstreamPath: () => path`/hop`,
-      timeouts: { attemptTimeoutMs: 2_000, deadlineMs: 4_000 },
-      docs: { summary: 'bench: the 8-byte backend' },
-    });
-    await startGateway([...gatewayRoutes, hop]);
   } else throw new Error(`unknown role ${name}`);
 }
 
@@ -114,9 +100,17 @@ async function runRole(name: string): Promise<void> {
 
 /** A contender's process: this file with a role, or the same file of a baseline checkout (`from`). */
 function startRole(name: string, env: Record<string, string>, nodeFlags: string[] = [], from?: BaselineCheckout): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', from ? join(from.root, 'bench/gateway-hop.ts') : SELF, name], {
+  // Today's gateway: hop-gateway.mjs over the sources (tsx), or over a compiled tree (plain node)
+  // when env names one. A baseline's gateway is a role of that commit's own copy of this file.
+  const gateway = name === 'gateway' && !from;
+  const args = !gateway
+    ? [...nodeFlags, '--import', 'tsx', from ? join(from.root, 'bench/gateway-hop.ts') : SELF, name]
+    : env.BENCH_GATEWAY_TREE
+      ? [...nodeFlags, HOP_GATEWAY]
+      : [...nodeFlags, '--import', 'tsx', HOP_GATEWAY];
+  const child = spawn(process.execPath, args, {
     cwd: from?.root ?? ROOT,
-    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...(gateway && { BENCH_GATEWAY_TREE: ROOT }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -264,6 +258,29 @@ async function orchestrate(): Promise<void> {
     await add('hpm', 'express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
     await add('hpm-keepalive', 'express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
 
+    if (wanted('container')) {
+      // What production runs: tsc's output (no loader, no esbuild helpers) with the image's ENV lines.
+      const tree = join(ROOT, '.cache', 'gateway-hop');
+      compileTree(tree);
+      const image = imageEnv();
+      // The image's variables over the bench's (its NODE_OPTIONS over BENCH_GATEWAY_NODE_OPTIONS: the row says which ran).
+      const compiledEnv = { ...gatewayEnv, ...image, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, BENCH_GATEWAY_TREE: join(tree, 'dist') };
+      await add(
+        'container',
+        `**our gateway as the container runs it** (tsc's output on plain node, the image's \`NODE_OPTIONS=${image.NODE_OPTIONS ?? ''}\`), tracing on as above`,
+        'gateway',
+        compiledEnv,
+        '/bench/hop',
+        signedIn,
+      );
+      // BENCH_CONTAINER_VARIANTS (a JSON list of variable sets): the same with other values of the
+      // image's variables, a row each, to weigh a flag in the same run (e.g. [{"NODE_OPTIONS":""}]).
+      const variants = JSON.parse(process.env.BENCH_CONTAINER_VARIANTS ?? '[]') as Record<string, string>[];
+      for (const variant of variants) {
+        const label = Object.entries(variant).map(([name, value]) => `${name}=${value === '' ? '(none)' : value}`).join(' ');
+        await add('container', `our gateway compiled, ${label}`, 'gateway', { ...compiledEnv, ...variant }, '/bench/hop', signedIn);
+      }
+    }
     // The same gateway at an earlier commit, tracing on, beside today's: a change's effect measured in one run.
     if (BASELINE) {
       const before = baselineCheckout(ROOT, BASELINE);

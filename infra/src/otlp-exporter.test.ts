@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RetryingTransport, UndiciOtlpTransport, otlpSpanExporter, retryAfterMs } from './otlp-exporter.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_ANSWER_BYTES, RetryingTransport, UndiciOtlpTransport, otlpSpanExporter, requestHeaders, retryAfterMs } from './otlp-exporter.js';
 
 interface Received {
   method: string;
@@ -14,7 +14,13 @@ interface Received {
 }
 
 let server: Server | undefined;
-afterEach(() => new Promise<void>((resolve) => (server ? (server.closeAllConnections(), server.close(() => resolve())) : resolve())));
+const transports: UndiciOtlpTransport[] = [];
+afterEach(async () => {
+  for (const t of transports.splice(0)) t.shutdown();
+  vi.unstubAllEnvs();
+  await new Promise<void>((resolve) => (server ? (server.closeAllConnections(), server.close(() => resolve())) : resolve()));
+  server = undefined;
+});
 
 /** A collector stand-in on an ephemeral port, answering each request with `answer`. */
 async function collector(answer: (res: ServerResponse, received: Received) => void): Promise<{ url: string; received: Received[] }> {
@@ -33,7 +39,11 @@ async function collector(answer: (res: ServerResponse, received: Received) => vo
 }
 
 const headers = async () => ({ 'Content-Type': 'application/json', 'x-tenant': 'blue' });
-const transport = (url: string, compression: 'gzip' | 'none' = 'none') => new UndiciOtlpTransport(url, headers, compression, OTLPExporterError);
+const transport = (url: string, compression: 'gzip' | 'none' = 'none') => {
+  const made = new UndiciOtlpTransport(url, headers, compression, OTLPExporterError);
+  transports.push(made);
+  return made;
+};
 const batch = new TextEncoder().encode('{"resourceSpans":[]}');
 
 describe('UndiciOtlpTransport', () => {
@@ -45,6 +55,26 @@ describe('UndiciOtlpTransport', () => {
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ method: 'POST', url: '/v1/traces', body: Buffer.from(batch) });
     expect(received[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'x-tenant': 'blue' });
+    expect(received[0]!.headers['user-agent']).toMatch(/^OTel-OTLP-Exporter-JavaScript/);
+  });
+
+  it('a 2xx whose body then fails is still a success (the batch arrived: never sent twice)', async () => {
+    const { url } = await collector((res) => {
+      res.writeHead(200, { 'content-length': '100' }).write('{"partial');
+      setImmediate(() => res.destroy());
+    });
+    expect((await transport(url).send(batch, 2_000)).status).toBe('success');
+  });
+
+  it('an answer over the size limit is a failure, whatever its status', async () => {
+    const { url } = await collector((res) => res.writeHead(200).end(Buffer.alloc(MAX_ANSWER_BYTES + 1024)));
+    const result = await transport(url).send(batch, 5_000);
+    expect(result).toMatchObject({ status: 'failure', error: expect.objectContaining({ message: expect.stringMatching(/exceeded/) }) });
+  });
+
+  it('takes a fractional time limit', async () => {
+    const { url } = await collector((res) => res.end());
+    expect((await transport(url).send(batch, 1_500.5)).status).toBe('success');
   });
 
   it('gzips the body when compression is on', async () => {
@@ -75,6 +105,18 @@ describe('UndiciOtlpTransport', () => {
     const refused = await transport(closed).send(batch, 1_000);
     expect(refused).toMatchObject({ status: 'retryable', error: expect.objectContaining({ code: 'ECONNREFUSED' }) });
   });
+
+  it('the time limit covers the wait for a connection (both of the pool’s are busy)', async () => {
+    const { url, received } = await collector(() => {}); // never answers
+    const t = transport(url);
+    const busy = [t.send(batch, 1_500), t.send(batch, 1_500)];
+    const started = performance.now();
+    const queued = await t.send(batch, 200);
+    expect(queued.status).toBe('retryable');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(received.length).toBeLessThanOrEqual(2);
+    await Promise.all(busy);
+  });
 });
 
 describe('RetryingTransport', () => {
@@ -104,6 +146,15 @@ describe('RetryingTransport', () => {
   });
 });
 
+describe('requestHeaders', () => {
+  it('lower-cases names (the last spelling wins), adds the user agent, drops connection-level headers', () => {
+    expect(requestHeaders({ 'Content-Type': 'application/json', 'content-type': 'application/x-protobuf', Connection: 'close', 'User-Agent': 'mine' })).toEqual({
+      'content-type': 'application/x-protobuf',
+      'user-agent': 'mine OTel-OTLP-Exporter-JavaScript (switchyard)',
+    });
+  });
+});
+
 describe('retryAfterMs', () => {
   it('reads seconds and HTTP dates, and nothing else', () => {
     const now = Date.parse('2026-11-27T12:00:00Z');
@@ -116,7 +167,10 @@ describe('retryAfterMs', () => {
 });
 
 describe('otlpSpanExporter', () => {
-  it('exports finished spans to the collector as OTLP JSON', async () => {
+  it('exports finished spans to the collector as OTLP JSON, with the headers OTEL_EXPORTER_OTLP_HEADERS names', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-api-key=k1');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_COMPRESSION', 'none');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_HEADERS', '');
     const { url, received } = await collector((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
     const { BasicTracerProvider, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
     const exporter = otlpSpanExporter(url);
@@ -128,5 +182,6 @@ describe('otlpSpanExporter', () => {
     const sent = JSON.parse(received[0]!.body.toString()) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] };
     expect(sent.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name)).toEqual(['exported-span']);
     expect(received[0]!.headers['content-type']).toBe('application/json');
+    expect(received[0]!.headers['x-api-key']).toBe('k1');
   });
 });

@@ -14,16 +14,30 @@ import type * as Undici from 'undici';
 
 const require = createRequire(import.meta.url);
 
-export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
-export type Agent = Undici.Agent;
+/**
+ * The request APIs undici's index mixes into every dispatcher: without the index they are not
+ * there, so the types leave them out (a call would compile, then fail in the image). `request`
+ * below stands in for the one the platform uses.
+ */
+type IndexApis = 'request' | 'stream' | 'pipeline' | 'upgrade' | 'connect';
 
-/** The base class of every dispatcher (a value: ours extends it). Its types are undici's `Dispatcher` namespace. */
+export type Agent = Omit<Undici.Agent, IndexApis>;
+export const Agent = require('undici/lib/dispatcher/agent.js') as new (options?: Undici.Agent.Options) => Agent;
+
+/**
+ * The base class of every dispatcher (a value: client/transport.ts's extends it). Typed as undici's
+ * whole class, the mixed-in APIs included, because a class cannot extend an Omit of one; only that
+ * subclass uses it, through `request` below.
+ */
 export const DispatcherClass = require('undici/lib/dispatcher/dispatcher.js') as typeof Undici.Dispatcher;
 
 export const errors = require('undici/lib/core/errors.js') as typeof Undici.errors;
 
+/** What the request API needs of a dispatcher. */
+type Dispatches = Pick<Undici.Dispatcher, 'dispatch'>;
+
 const apiRequest = require('undici/lib/api/api-request.js') as (
-  this: Undici.Dispatcher,
+  this: Dispatches,
   options: Undici.Dispatcher.RequestOptions,
 ) => Promise<Undici.Dispatcher.ResponseData>;
 
@@ -31,6 +45,6 @@ const apiRequest = require('undici/lib/api/api-request.js') as (
  * `dispatcher.request(options)`: the request API the index installs on Dispatcher.prototype,
  * called on `dispatcher` without that install (which needs the index).
  */
-export function request(dispatcher: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
+export function request(dispatcher: Dispatches, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
   return apiRequest.call(dispatcher, options);
 }
