@@ -228,14 +228,25 @@ ${profile.top}
   CPU per request plus its wake-ups; it moves with the CPU per request, not with anything that waits.
 - **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
   0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
-- This bench runs the gateway under tsx (as \`make dev\` does). The container runs tsc's output,
-  which has no esbuild helpers at all; its hop costs a little less than this table says.
+- **The container's memory flags and the hop.** The last row is tsc's output on plain node with
+  the image's \`NODE_OPTIONS\`. Against the tsx row its CPU per request ranged from −5 % (this run)
+  to +50 % over seven runs on 2026-11-27; compiled without the flags it matched the tsx row (219 vs
+  226 µs), and one run of variants read 265 µs with the image's flags, 253 with \`--expose-gc\` alone,
+  223 with none. The mechanism is plain in a heap probe: both flags keep the young generation small
+  (\`--max-semi-space-size=4\` caps it at 2 × 4 MiB; the start-up GC that \`--expose-gc\` allows,
+  infra/src/runtime/startup-memory.ts, shrinks it to 1 MiB and V8 regrows it slowly under load: 1 →
+  16 MiB over 6 s, against 64 MiB throughout without the flags), so scavenges come oftener and
+  promote requests in flight. How much that costs the hop, 0 % or 15 %, is below what this machine
+  tells apart. The flags buy the idle footprint (BENCHMARKS.md "Footprint": 124 → 84 MiB for the
+  gateway), so they stay; a gateway that wants the difference can drop them in its own compose
+  \`environment\` (idle RSS ~124 MiB then). V8's \`--min-semi-space-size\` and
+  \`--semi-space-growth-factor\` are refused in NODE_OPTIONS.
 - Node 24's global HTTP agent keeps connections alive by default, so http-proxy-middleware's README
   form is no longer "a new connection per request": its two rows are close.
 - This machine is shared and was loaded while measuring: compare ratios and CPU per request within
   the table, not absolute req/s across runs.
 
-${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; needs wrk).`;
+${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; needs wrk).`;
 }
 
 /** A difference with its sign: +82, −236 (a row's p99 can land under the direct call's on a noisy run). */

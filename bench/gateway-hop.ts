@@ -3,9 +3,10 @@
  * answering 8 bytes is registered in Consul; wrk loads it directly and through each contender:
  * a raw node:http server + undici Pool (the Node limit for a keep-alive hop), our gateway (a route
  * to that backend, everything on: access log, metrics, per-client rate limit in Redis, tracing),
- * the gateway with tracing off, and express + http-proxy-middleware as its README shows it and
- * with a keep-alive agent. Then one more gateway run under `node --cpu-prof`: its self time per
- * layer. Run: npm run bench -- gateway-hop
+ * the gateway with tracing off, express + http-proxy-middleware as its README shows it and with a
+ * keep-alive agent, and our gateway as the container runs it (tsc's output on plain node, the
+ * image's flags). Then one more gateway run under `node --cpu-prof`: its self time per layer.
+ * Run: npm run bench -- gateway-hop
  *
  * This file is also every contender's process: `gateway-hop.ts <role>` (roles below).
  */
