@@ -12,12 +12,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestDatabase } from '../test/support/test-database.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { closedLoop } from './load.js';
+import { AFTER_LOAD_S, memoryOf, rssLine, underLoad, type UnderLoad } from './rss-under-load.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,13 +71,6 @@ function commandFor(service: Service, mode: Mode, preload: string[]): string[] {
   const entry = ENTRIES[service];
   const imports = preload.flatMap((file) => ['--import', file]);
   return mode.tsx ? [...imports, '--import', 'tsx', entry] : [...imports, join(OUT, 'dist', entry.replace(/\.ts$/, '.js'))];
-}
-
-/** VmRSS and its anonymous part (the process's own memory, not pages of files it maps), MiB. */
-function memoryOf(pid: number): { rss: number; anonymous: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]);
-  return { rss: kB('VmRSS') / 1024, anonymous: kB('RssAnon') / 1024 };
 }
 
 async function passing(name: string): Promise<string[]> {
@@ -239,21 +232,29 @@ async function main(): Promise<void> {
     const httpBuiltin = freshRss(`process.getBuiltinModule('node:http')`) - bareRss;
     const collator = freshRss(`['b', 'a'].sort((x, y) => x.localeCompare(y))`) - bareRss;
 
-    // The gateway under load, as the container runs it: 16 callers in a closed loop to one rng for 5 s.
+    // Under load, as the container runs them: 16 callers in a closed loop through the gateway to one
+    // rng for 5 s; then 4 callers signing in to auth (argon2id: 19 MiB per hash, on libuv's pool).
     const loadEnv = env('load');
     const rng = await start('rng', IMAGE, loadEnv);
     const gateway = await start('gateway', IMAGE, { ...loadEnv, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_USER_PER_MINUTE: '0' });
-    running.push(rng, gateway);
-    const idleRss = memoryOf(gateway.child.pid!).rss;
-    let peakRss = idleRss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, memoryOf(gateway.child.pid!).rss)), 100);
+    const auth = await start('auth', IMAGE, loadEnv);
+    running.push(rng, gateway, auth);
     const url = `http://127.0.0.1:${gateway.port}/api/v1/rng/8`;
-    const window = await closedLoop(async () => (await fetch(url)).ok, 16, 5_000);
-    clearInterval(sampler);
+    const hop = await underLoad({ gateway, rng }, () => closedLoop(async () => (await fetch(url)).ok, 16, 5_000));
+    const account = { email: `footprint-${loadEnv.SERVICE_NAME_SUFFIX!.replace(/^-/, '')}@example.com`, password: 'correct horse battery staple' };
+    const signUp = await fetch(`http://127.0.0.1:${auth.port}/sign-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...account, firstName: 'Foot', lastName: 'Print', birthday: '1990-01-01' }),
+    });
+    if (signUp.status !== 201) throw new Error(`auth sign-up answered ${signUp.status}: ${await signUp.text()}`);
+    const signIn = async () =>
+      (await fetch(`http://127.0.0.1:${auth.port}/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) })).ok;
+    const signIns = await underLoad({ auth }, () => closedLoop(signIn, 4, 5_000));
     await Promise.all(running.splice(0).map((s) => stop(s.child)));
 
     const m = (service: Service, mode: Mode, field: keyof Sample) => median(samples.get(key(service, mode))!.map((s) => s[field]));
-    writeSection('footprint', report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, load: { window, idleRss, peakRss } }));
+    writeSection('footprint', report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, hop, signIns }));
   } finally {
     await Promise.all(running.map((s) => stop(s.child)));
     await database.drop();
@@ -269,10 +270,11 @@ interface ReportInput {
   httpEsm: number;
   httpBuiltin: number;
   collator: number;
-  load: { window: Awaited<ReturnType<typeof closedLoop>>; idleRss: number; peakRss: number };
+  hop: UnderLoad;
+  signIns: UnderLoad;
 }
 
-function report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, load }: ReportInput): string {
+function report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, hop, signIns }: ReportInput): string {
   const [tsx, defaults, image, imageOff] = MODES as [Mode, Mode, Mode, Mode];
   const rows = SERVICES.map(
     (s) =>
@@ -370,8 +372,10 @@ alone is ~${fmt(libraryTotal, 0)} MiB, and ~8-10 MiB live outside V8's heap (mal
 libuv, OpenSSL; thread stacks). auth is the largest (${fmt(m('auth', image, 'rss'), 0)} MiB at 2 s): ${fmt(m('auth', image, 'anonymous') - m('social', image, 'anonymous'), 1)} MiB more
 anonymous memory than social, which loads the same stores and libraries but argon2 and the signing keys; not yet broken down.
 
-The gateway under load (container; 16 callers in a closed loop through it to one rng, 5 s, rate
-limits off): ${fmt(load.window.perSecond, 0)} req/s (p99 ${fmt(load.window.p99Ms)} ms, ${load.window.failures} failed), RSS ${fmt(load.idleRss, 0)} MiB idle → ${fmt(load.peakRss, 0)} MiB peak.
+Under load, as the container runs them (MiB of RSS: before → peak, sampled every 100 ms → ${AFTER_LOAD_S} s after):
+16 callers in a closed loop through the gateway to one rng for 5 s, rate limits off: ${fmt(hop.window.perSecond, 0)} req/s (p99 ${fmt(hop.window.p99Ms)} ms,
+${hop.window.failures} failed), ${rssLine(hop)}; 4 callers signing in to auth for 5 s (argon2id, 19 MiB per hash on libuv's
+pool): ${fmt(signIns.window.perSecond)} sign-ins/s (${signIns.window.failures} failed), ${rssLine(signIns)}.
 
 ${machineLine()} Command: \`npm run bench -- footprint\` (BENCH_ROUNDS, BENCH_SETTLE_SECONDS, BENCH_LONG_IDLE_SECONDS).`;
 }

@@ -8,7 +8,7 @@
  * failing or stalling requests, and the gateway's readiness never depends on it.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError, createRedis, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
+import { Gauge, HttpError, createRedis, metricsRegistry, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AllowanceSpent, LeasedAllowance } from './allowance-leases.js';
 
@@ -50,6 +50,17 @@ export interface RateLimits {
  */
 const REDIS_COMMAND_TIMEOUT_MS = 250;
 const WINDOW_SECONDS = 60;
+
+/**
+ * Whether this instance's limits are counted in Redis right now (1) or by this instance alone in
+ * memory (0: Redis unreachable, or not connected yet after start). Worth an alert: while it is 0, a
+ * client spread over N instances gets N allowances.
+ */
+const sharedLimitsGauge = new Gauge({
+  name: 'switchyard_gateway_rate_limits_shared',
+  help: '1 while the rate limits are counted in Redis (shared by every gateway instance), 0 while this instance counts alone',
+  registers: [metricsRegistry],
+});
 
 export function rateLimits(settings: RateLimitSettings): RateLimits {
   const { perClientPerMinute, perUserPerMinute } = settings;
@@ -140,6 +151,7 @@ function limited(error: unknown): unknown {
  */
 function limiterConnection(url: string, logger: Logger) {
   const redis = createRedis(url, { enableOfflineQueue: false, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0 });
+  sharedLimitsGauge.set(0);
   // ioredis reports every failed reconnection; one line per outage is enough.
   let reported = false;
   redis.on('error', (error: Error) => {
@@ -148,8 +160,11 @@ function limiterConnection(url: string, logger: Logger) {
     logger.warn({ err: error.message }, 'rate limits: Redis unreachable; each gateway instance counts alone until it is back');
   });
   redis.on('ready', () => {
+    sharedLimitsGauge.set(1);
     if (reported) logger.info('rate limits: Redis is back; limits are shared again');
     reported = false;
   });
+  // Commands are refused from the moment the connection drops (rejectIfRedisNotReady), not at the next error.
+  redis.on('close', () => sharedLimitsGauge.set(0));
   return redis;
 }

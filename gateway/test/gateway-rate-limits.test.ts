@@ -6,7 +6,7 @@
  * in the Redis key), so the limits here are tiny without touching any other test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateStack, get, json, type Answer, type Running } from './upstreams.js';
+import { PrivateStack, get, json, metric, type Answer, type Running } from './upstreams.js';
 import { accessToken, jwksOf, signingKey, type SigningKey } from './tokens.js';
 import { upgradeRequest } from '../../test/support/upgrade-request.js';
 
@@ -23,12 +23,25 @@ function expectRateLimited(answer: Answer, gateway: Running): void {
   expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
 }
 
+/**
+ * Waits until each gateway counts in Redis: until its limiter's connection is ready, requests are
+ * counted by the instance alone (by design: readiness never waits for Redis), so a count begun
+ * earlier would be split between memory and Redis.
+ */
+async function sharingLimits(stack: PrivateStack, ...gateways: Running[]): Promise<void> {
+  await stack.waitFor('rate limits counted in Redis', async () => {
+    const shared = await Promise.all(gateways.map((gateway) => metric(gateway.adminPort!, 'switchyard_gateway_rate_limits_shared')));
+    return shared.every((value) => value === 1);
+  });
+}
+
 describe('per-client limits shared by every gateway instance (real Redis)', () => {
   const stack = new PrivateStack();
   let gateways: Running[];
 
   beforeAll(async () => {
     gateways = await Promise.all([1, 2].map(() => stack.start('gateway', { RATE_LIMIT_PER_MINUTE: '6' })));
+    await sharingLimits(stack, ...gateways);
   });
   afterAll(() => stack.stopAll());
 
@@ -62,6 +75,7 @@ describe('the client address behind a trusted proxy (real Redis)', () => {
       stack.start('gateway', { RATE_LIMIT_PER_MINUTE: '2', TRUSTED_PROXIES: '127.0.0.1' }),
       exposedStack.start('gateway', { RATE_LIMIT_PER_MINUTE: '2' }),
     ]);
+    await Promise.all([sharingLimits(stack, behindProxy), sharingLimits(exposedStack, exposed)]);
   });
   afterAll(() => Promise.all([stack.stopAll(), exposedStack.stopAll()]));
 
@@ -94,6 +108,7 @@ describe('per-user limits (real Redis)', () => {
       stack.start('stand-in', { STAND_IN_NAME: 'auth', STAND_IN_JWKS: jwksOf(key) }),
     ]);
     await stack.waitPassing('auth', (ids) => ids.includes(auth.serviceId));
+    await sharingLimits(stack, gateway);
   });
   afterAll(() => stack.stopAll());
 
@@ -123,6 +138,8 @@ describe('without Redis', () => {
   it('stays ready and keeps limiting, each instance counting alone in memory', async () => {
     const ready = await get(gateway.adminPort!, '/health/ready');
     expect(ready.status).toBe(200);
+    // And says so on /metrics: the limits are this instance's own.
+    expect(await metric(gateway.adminPort!, 'switchyard_gateway_rate_limits_shared')).toBe(0);
     const started = Date.now();
     for (let i = 0; i < 3; i += 1) expect((await get(gateway.port, CHEAP)).status).toBe(200);
     expectRateLimited(await get(gateway.port, CHEAP), gateway);
