@@ -371,7 +371,10 @@ service's own anonymous memory. Under 90 MiB that leaves ~${fmt(90 - gateway.pro
 ${fmt(rng.probes[0]!.anonymous, 0)} at 2 s and ${fmt(rng.probes[2]!.anonymous, 0)} after ${LONG_IDLE_S} s, the gateway ${fmt(gateway.probes[0]!.anonymous, 0)} and ${fmt(gateway.probes[2]!.anonymous, 0)}: the libraries' live heap
 alone is ~${fmt(libraryTotal, 0)} MiB, and ~8-10 MiB live outside V8's heap (malloc of V8's compilers and parser,
 libuv, OpenSSL; thread stacks). auth is the largest (${fmt(m('auth', image, 'rss'), 0)} MiB at 2 s): ${fmt(m('auth', image, 'anonymous') - m('social', image, 'anonymous'), 1)} MiB more
-anonymous memory than social, which loads the same stores and libraries but argon2 and the signing keys; not yet broken down.
+anonymous memory than social, which loads the same stores and libraries but argon2 and the signing keys. Read by hand
+with bench/memory-probe.mjs (auth against social, 2 s after passing): a young generation of 2 MiB instead of 1 after the
+start-up GC, +1 MiB of old generation, +1 MiB outside V8's heap, and besides the anonymous part +0.8 MiB of argon2's native
+module and +0.85 MiB more of the node binary's pages touched (its crypto code).
 
 Under load, as the container runs them (MiB of RSS: before → peak, sampled every 100 ms → ${AFTER_LOAD_S} s after):
 16 callers in a closed loop through the gateway to one rng for 5 s, rate limits off: ${fmt(hop.window.perSecond, 0)} req/s (p99 ${fmt(hop.window.p99Ms)} ms,
