@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { diag } from '@opentelemetry/api';
 import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { sleep } from './backoff.js';
 import { Agent, request } from './client/undici-parts.js';
 
 const require = createRequire(import.meta.url);
@@ -154,7 +155,7 @@ export class RetryingTransport implements IExporterTransport {
         diag.info(`OTLP export: a retry in ${Math.round(wait)} ms would pass the export's deadline; not retrying`);
         return result;
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
       // A timer that fired late may leave no time at all.
       const left = deadline - Date.now();
       if (left <= 0) return result;
