@@ -85,8 +85,8 @@ async function serve(
   const admitted = edge.admitClient(req);
   if (admitted) await admitted;
   if (route.auth === 'user') {
-    const token = bearerToken(req.headers.authorization);
-    const user = edge.tokens!.recall(token) ?? (await edge.tokens!.verify(token));
+    const header = req.headers.authorization;
+    const user = edge.tokens!.recallHeader(header) ?? (await edge.tokens!.verify(bearerToken(header)));
     const userAdmitted = edge.admitUser(user.id);
     if (userAdmitted) await userAdmitted;
   }

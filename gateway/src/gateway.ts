@@ -1,7 +1,7 @@
 import { runService, type ServiceClient } from '@switchyard/infra';
-import { corsPolicy, securityHeaders } from './browser-policy.js';
+import { corsPolicy, dataSecurityHeaders, documentSecurityHeaders } from './browser-policy.js';
 import { gatewayConfigShape } from './config.js';
-import { mountDocs } from './docs/docs-page.js';
+import { DOCS_PATHS, mountDocs } from './docs/docs-page.js';
 import { openApiDocument } from './openapi.js';
 import { routeDispatch } from './dispatch.js';
 import { limitMiddleware, rateLimits } from './rate-limits.js';
@@ -53,7 +53,8 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
       // Built once: every request shares these checks and the serialised document.
       const perClient = config.RATE_LIMIT_PER_MINUTE > 0 ? limitMiddleware((req) => limits.admitClient(req)) : undefined;
       const cors = corsPolicy(config.CORS_ORIGINS);
-      const helmet = securityHeaders();
+      const dataPolicy = dataSecurityHeaders();
+      const documentPolicy = documentSecurityHeaders();
       const document = openApiDocument(routes, { title: 'switchyard API', version: config.SERVICE_VERSION });
       const admitUser = (id: string) => limits.admitUser(id);
       const tunnels = upgradeRelay(routes, {
@@ -70,7 +71,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
         dispatch: routeDispatch(routes, clientFor, {
           gatewayId: ctx.serviceId,
           fromTrustedProxy,
-          securityHeaders: helmet,
+          securityHeaders: dataPolicy,
           cors,
           admitClient: (req) => limits.admitClient(req),
           tokens: verifier,
@@ -84,7 +85,9 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
             res.setHeader('x-gateway', ctx.serviceId());
             next();
           });
-          router.use(helmet);
+          router.use(dataPolicy);
+          // The docs page and its files are a document: helmet's set over the data policy.
+          router.use(DOCS_PATHS.page, documentPolicy);
           // Before the limit: a browser's preflight is answered whatever the allowance says.
           if (cors) router.use(cors);
           if (perClient) router.use(perClient);

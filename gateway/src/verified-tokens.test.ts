@@ -36,6 +36,18 @@ describe('VerifiedTokens', () => {
     expect(verifier.calls).toBe(1);
   });
 
+  it("recalls a remembered token from the header 'Bearer <token>' as sent, and nothing from any other spelling", async () => {
+    const tokens = new VerifiedTokens(fakeVerifier());
+    const value = token(inAnHour());
+    expect(tokens.recallHeader(`Bearer ${value}`)).toBeUndefined();
+    const user = await tokens.verify(value);
+    expect(tokens.recallHeader(`Bearer ${value}`)).toEqual(user);
+    // Other spellings the header's grammar may or may not allow: parsed the slow way, never guessed here.
+    for (const header of [undefined, value, `bearer ${value}`, `Bearer  ${value}`, `Bearer ${value} `, `Basic ${value}`, 'Bearer ']) {
+      expect(tokens.recallHeader(header), String(header)).toBeUndefined();
+    }
+  });
+
   it('never remembers a refusal', async () => {
     const value = token(inAnHour());
     const verifier = fakeVerifier(new Set([value]));

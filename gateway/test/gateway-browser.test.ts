@@ -79,11 +79,26 @@ describe('the gateway for browsers (real processes)', () => {
     });
   });
 
-  it('sends security headers on every answer: proxied, refused, the document and the page', async () => {
-    for (const path of ['/api/v1/auth/me', '/api/v1/nope', '/api/openapi.json', '/api/docs']) {
+  it('sends security headers on every answer: the data policy on data (proxied, refused, the OpenAPI document), the document policy on the docs page', async () => {
+    for (const path of ['/api/v1/auth/me', '/api/v1/nope', '/api/openapi.json']) {
       const answer = await get(plain.port, path);
       expect(answer.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(answer.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(answer.headers.get('cross-origin-resource-policy'), path).toBe('same-origin');
+      expect(answer.headers.get('strict-transport-security'), path).toContain('max-age=');
+      // Opened as a page, a data answer may load and run nothing, nor be framed.
+      expect(answer.headers.get('content-security-policy'), path).toBe("default-src 'none'; frame-ancestors 'none'");
+      // Document-only headers stay off data.
+      expect(answer.headers.get('cross-origin-opener-policy'), path).toBeNull();
+      expect(answer.headers.get('x-gateway'), path).toBe(plain.serviceId);
+    }
+    for (const path of ['/api/docs', '/api/docs/init.js']) {
+      const answer = await get(plain.port, path);
+      expect(answer.status, path).toBe(200);
+      expect(answer.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(answer.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      expect(answer.headers.get('cross-origin-opener-policy'), path).toBe('same-origin');
+      expect(answer.headers.get('referrer-policy'), path).toBe('no-referrer');
       const csp = answer.headers.get('content-security-policy') ?? '';
       expect(csp, path).toContain("script-src 'self'");
       expect(csp, path).not.toContain('upgrade-insecure-requests');

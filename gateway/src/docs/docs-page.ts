@@ -1,7 +1,8 @@
 /**
  * GET /api/openapi.json (the document generated from the route table) and GET /api/docs (Swagger
  * UI from the swagger-ui-dist npm package, served from node_modules by the gateway: no CDN, so
- * the page works offline). The page runs no inline script, so helmet's CSP stays strict.
+ * the page works offline). The page runs no inline script, so its CSP (helmet's: the document
+ * policy of browser-policy.ts) stays strict.
  */
 import { accessSync } from 'node:fs';
 import { createRequire } from 'node:module';
