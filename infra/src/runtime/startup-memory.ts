@@ -9,10 +9,27 @@
  * It needs V8's `gc` function, which only `--expose-gc` provides: the image sets it in its
  * NODE_OPTIONS (Dockerfile), and nothing else in the code base calls `gc`. Without the flag
  * (`make dev`, the tests) this is a no-op and V8 reclaims that memory on its own schedule.
+ *
+ * Where the collection runs matters, and it runs inside a `process.nextTick` callback. Forced
+ * from a promise reaction or the top level, with no tick object alive, it left node's
+ * `process.nextTick` six times slower for the rest of the process (62 → 375 ns per call, Node
+ * 24): every tick object was then built through V8's runtime (the symbol-keyed properties of its
+ * object literal, `Runtime_DefineKeyedOwnPropertyInLiteral`), which cost the gateway ~70 000
+ * instructions per proxied request, ~17 % (BENCHMARKS.md, "Gateway hop"). With a tick object alive
+ * during the collection, as inside a tick's callback, nextTick keeps its speed. bench/next-tick-after-gc.ts
+ * measures both placements side by side.
  */
 
-/** The pause, ms, or undefined when `gc` is not exposed (no `--expose-gc`). */
-export function releaseStartupMemory(): number | undefined {
+/**
+ * Collects, from inside a tick (see above), and reports the pause in ms to `done`; undefined
+ * when `gc` is not exposed (no `--expose-gc`), without collecting.
+ */
+export function releaseStartupMemory(done: (pauseMs: number | undefined) => void = noop): void {
+  process.nextTick(() => done(collectNow()));
+}
+
+/** The collection itself, wherever it is called from; releaseStartupMemory is what services use. */
+export function collectNow(): number | undefined {
   const gc = globalThis.gc;
   if (typeof gc !== 'function') return undefined;
   const started = performance.now();
@@ -22,3 +39,5 @@ export function releaseStartupMemory(): number | undefined {
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
   return performance.now() - started;
 }
+
+function noop(): void {}

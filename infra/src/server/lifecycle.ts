@@ -84,8 +84,9 @@ export async function startService<E extends z.ZodRawShape = {}>(
   // and starting left on the heap goes back now, not minutes later (a no-op without --expose-gc).
   void registered?.then((done) => {
     if (!done || state.draining) return;
-    const pauseMs = releaseStartupMemory();
-    if (pauseMs !== undefined) logger.debug({ pauseMs: Math.round(pauseMs) }, 'released the memory start-up left');
+    releaseStartupMemory((pauseMs) => {
+      if (pauseMs !== undefined) logger.debug({ pauseMs: Math.round(pauseMs) }, 'released the memory start-up left');
+    });
   });
 
   let stopped: Promise<void> | undefined;
