@@ -1,0 +1,241 @@
+/**
+ * Gateway hop in instructions: how many CPU instructions one proxied request costs the proxy's
+ * process (user space, every thread), counted by valgrind's callgrind. Unlike req/s and CPU time,
+ * an instruction count does not move with what else this shared machine is doing: the same code
+ * and the same requests count the same within about 3 %, so a change of a few percent can be seen
+ * at all. It does not count the kernel (socket writes), nor how fast each instruction runs.
+ *
+ * Each row: the proxy starts under callgrind with instrumentation off, serves BENCH_WARM requests
+ * (8 keep-alive connections) so that V8 has optimised what it will, then instrumentation is
+ * switched on for BENCH_REQUESTS more and the count dumped. The backend and Consul are those of
+ * bench/gateway-hop.ts (its `backend` role, registered the same way); the gateway is tsc's output
+ * on plain node (bench/hop-gateway.mjs over bench/compiled-tree.ts), with the same route,
+ * token and settings as the gateway-hop bench. Run: npm run bench -- hop-instructions (needs valgrind).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileTree, imageEnv } from './compiled-tree.js';
+import { fmt, machineLine, median, writeSection } from './report.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARM = Number(process.env.BENCH_WARM ?? 30_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3_000);
+const CONNECTIONS = 8;
+const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HOP = fileURLToPath(new URL('./gateway-hop.ts', import.meta.url));
+const HOP_GATEWAY = fileURLToPath(new URL('./hop-gateway.mjs', import.meta.url));
+const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+
+interface Row {
+  name: string;
+  /** The proxy's command after `valgrind ... node`, its environment, and the path it proxies. */
+  args: string[];
+  env: Record<string, string>;
+  path: string;
+  signedIn: boolean;
+}
+
+if (spawnSync('valgrind', ['--version']).error) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+const suffix = `-instr${process.pid}`;
+const { signingKey, accessToken, jwksOf } = await import('../gateway/test/tokens.js');
+const key = await signingKey('bench');
+const token = await accessToken(key, { expiresIn: 3_600 });
+const backend = await start(process.execPath, ['--import', 'tsx', HOP, 'backend'], { BENCH_JWKS: jwksOf(key) });
+const registered = [await register('hopbackend', backend.port), await register('auth', backend.port)];
+const tree = join(ROOT, '.cache', 'hop-instructions');
+compileTree(tree);
+const image = imageEnv();
+const gatewayEnv = {
+  BENCH_GATEWAY_TREE: join(tree, 'dist'),
+  SERVICE_NAME_SUFFIX: suffix,
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  RATE_LIMIT_USER_PER_MINUTE: '1000000',
+  ACCESS_LOG: 'true',
+  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+  OTEL_TRACES_SAMPLER_ARG: '0.01',
+  NODE_OPTIONS: '',
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
+};
+const rows: Row[] = [
+  { name: 'raw node:http + undici Pool (the Node limit)', args: ['--import', 'tsx', HOP, 'raw-proxy'], env: { BACKEND_URL: `http://127.0.0.1:${backend.port}` }, path: '/hop', signedIn: false },
+  { name: 'our gateway, tracing off', args: [HOP_GATEWAY], env: gatewayEnv, path: '/bench/hop', signedIn: true },
+  { name: 'our gateway, tracing on (parent-based, 1 % of new traces sampled, OTLP → Jaeger)', args: [HOP_GATEWAY], env: { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318' }, path: '/bench/hop', signedIn: true },
+  {
+    name: `our gateway as the container runs it (the image's environment, \`NODE_OPTIONS=${image.NODE_OPTIONS ?? ''}\`), tracing on`,
+    args: [HOP_GATEWAY],
+    env: { ...gatewayEnv, ...image, OTEL_EXPORTER_OTLP_ENDPOINT: process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318' },
+    path: '/bench/hop',
+    signedIn: true,
+  },
+];
+
+const counts = new Map<Row, number[]>(rows.map((row) => [row, []]));
+const layers = new Map<Row, Map<string, number>>();
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const row of rows) {
+      const { perRequest, byLayer } = await countRow(row, round);
+      counts.get(row)!.push(perRequest);
+      layers.set(row, byLayer);
+      console.log(`${row.name}: ${Math.round(perRequest)} instructions per request`);
+    }
+  }
+} finally {
+  backend.child.kill('SIGTERM');
+  for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
+}
+report();
+
+/** One row once: its process under callgrind, warmed, then counted over REQUESTS requests. */
+async function countRow(row: Row, round: number): Promise<{ perRequest: number; byLayer: Map<string, number> }> {
+  const out = join(tree, `callgrind-${round}-${rows.indexOf(row)}.out`);
+  rmSync(out, { force: true });
+  const proxy = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...row.args], row.env);
+  try {
+    const url = `http://127.0.0.1:${proxy.port}${row.path}`;
+    const headers: Record<string, string> = row.signedIn ? { authorization: `Bearer ${token}` } : {};
+    await waitAnswering(url, headers);
+    await load(url, headers, WARM);
+    execFileSync('callgrind_control', ['--instr=on', String(proxy.child.pid)], { stdio: 'ignore' });
+    await load(url, headers, REQUESTS);
+    execFileSync('callgrind_control', ['--dump', String(proxy.child.pid)], { stdio: 'ignore' });
+  } finally {
+    proxy.child.kill('SIGKILL');
+  }
+  // The dump names its file after the pid's part number.
+  const file = `${out}.1`;
+  const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1]);
+  if (!total) throw new Error(`no instruction count in ${file}`);
+  return { perRequest: total / REQUESTS, byLayer: layersOf(file) };
+}
+
+/** Self instructions per request by where they run, from callgrind_annotate's per-function list. */
+function layersOf(file: string): Map<string, number> {
+  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const byLayer = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
+    if (!match || line.includes('PROGRAM TOTALS')) continue;
+    const layer = layerOf(match[2]!);
+    byLayer.set(layer, (byLayer.get(layer) ?? 0) + Number(match[1]!.replaceAll(',', '')) / REQUESTS);
+  }
+  return byLayer;
+}
+
+/** The layer a function of the node binary (or of V8's generated code) belongs to, by its name. */
+function layerOf(name: string): string {
+  const rules: Array<[RegExp, string]> = [
+    [/Scaveng|Marking|Sweep|MarkCompact|Heap::|heap::|Evacuat|GCTracer|RememberedSet|SlotSet|SizeFromMap|IteratePointers|BodyDescriptor|Worklist|MinorMS|Pretenuring/, 'garbage collection'],
+    [/compiler::|[Mm]aglev|[Tt]urboshaft|Compil|Baseline|Parser|interpreter::|BytecodeGen|Deoptim/, 'V8 compilers'],
+    [/Builtins_\w*IC/, 'V8 property-access stubs (inline caches)'],
+    [/Builtins_/, 'V8 builtins (strings, regexps, promises, calls...)'],
+    [/Runtime_|LookupIterator|JSObject::|Map::|StringTable|String::|Object::|FeedbackNexus|IC::|Factory::|Dictionary|JSReceiver|HashTable/, 'V8 runtime (slow paths in C++)'],
+    [/\?\?\?:0x|\[\?\?\?\]/, 'JavaScript, optimised or baseline code (ours, node\'s, undici\'s)'],
+    [/libc|memcpy|memmove|malloc|_int_|memset|strlen|pthread/, 'libc'],
+    [/llhttp|uv_|uv__|node::|v8::/, 'node and libuv in C++ (HTTP parser, streams, event loop)'],
+  ];
+  for (const [pattern, layer] of rules) if (pattern.test(name)) return layer;
+  return 'other';
+}
+
+function report(): void {
+  const raw = median(counts.get(rows[0]!)!);
+  const lines = rows.map((row) => {
+    const values = counts.get(row)!;
+    const mid = median(values);
+    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× |`;
+  });
+  const shown = [rows[0]!, rows[1]!];
+  const names = [...new Set(shown.flatMap((row) => [...layers.get(row)!.keys()]))].sort((a, b) => (layers.get(rows[1]!)!.get(b) ?? 0) - (layers.get(rows[1]!)!.get(a) ?? 0));
+  const layerLines = names.map((name) => `| ${name} | ${shown.map((row) => `${fmt((layers.get(row)!.get(name) ?? 0) / 1000)} K`).join(' | ')} |`);
+  const markdown = `## Gateway hop in instructions (callgrind)
+
+Instructions one proxied request costs the proxy's process (user space, all threads; not the
+kernel's socket work), counted by valgrind's callgrind after ${WARM} warm-up requests, over
+${REQUESTS} requests on ${CONNECTIONS} keep-alive connections; ${ROUNDS} rounds, min and median. Same
+backend, route, token and settings as "Gateway hop" (rate limits in Redis, access log, metrics,
+token check on an authenticated route); the gateway is tsc's output on plain node. Counts repeat
+within ~3 % where req/s on this machine moves by ±15 %: this is the figure to judge a change by.
+Under valgrind the proxy runs ~25× slower, so work that comes with time rather than requests
+(Consul's health checks, the watcher's queries, the span export every 5 s, V8 recompiling after
+it) weighs ~25× more per request than in a real run: the tracing-on rows overstate tracing.
+
+| proxy | min instructions per request | median | vs raw proxy |
+| --- | --- | --- | --- |
+${lines.join('\n')}
+
+Where they go (self instructions per request, last round, by the function's kind):
+
+| layer | ${shown.map((row) => row.name.replace(/ \(.*\)$/, '')).join(' | ')} |
+| --- | --- | --- |
+${layerLines.join('\n')}
+
+${machineLine()} Command: \`npm run bench -- hop-instructions\` (BENCH_ROUNDS, BENCH_WARM, BENCH_REQUESTS; needs valgrind).`;
+  console.log(markdown);
+  writeSection('hop-instructions', markdown);
+}
+
+function start(command: string, args: string[], env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk;
+      for (const line of buffered.split('\n')) {
+        const own = /^LISTENING (\d+)/.exec(line);
+        const infra = line.includes('"serviceId"') && line.includes('listening') ? (JSON.parse(line) as { port: number }) : undefined;
+        if (own || infra) {
+          child.stdout!.off('data', onData).on('data', () => {}); // the access log, read and dropped
+          return resolve({ port: own ? Number(own[1]) : infra!.port, child });
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited (${code}) before listening: ${buffered.slice(-1000)} ${errors}`)));
+  });
+}
+
+async function register(name: string, port: number): Promise<string> {
+  const id = `${name}${suffix}-${port}`;
+  const answer = await fetch(`${CONSUL}/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }) });
+  if (!answer.ok) throw new Error(`Consul refused ${id}: ${answer.status}`);
+  return id;
+}
+
+function get(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const call = request(url, { agent, headers }, (answer) => {
+      answer.resume();
+      answer.once('end', () => resolve(answer.statusCode!));
+    });
+    call.once('error', reject);
+    call.end();
+  });
+}
+
+/** `count` GETs over CONNECTIONS connections; every one must answer 200. */
+async function load(url: string, headers: Record<string, string>, count: number): Promise<void> {
+  let next = 0;
+  let failed = 0;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (next++ < count) if ((await get(url, headers)) !== 200) failed += 1;
+  }));
+  if (failed) throw new Error(`${failed} of ${count} requests to ${url} did not answer 200`);
+}
+
+async function waitAnswering(url: string, headers: Record<string, string>): Promise<void> {
+  // Under valgrind start-up takes tens of seconds: poll until it answers 200.
+  let last: unknown;
+  for (let i = 0; i < 1_200; i++) {
+    last = await get(url, headers).catch((error: Error) => error.message);
+    if (last === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never answered 200 (last: ${String(last)})`);
+}
