@@ -190,6 +190,8 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | headers: one loop, no set built for a plain \`Connection: keep-alive\`; the relay's listeners as one object's methods (no \`__name\` per request under tsx) | within noise | within noise | \`__name\` 2.4 % → 0, \`selectEndToEnd\` 1.4 % → ~0.8 % |
 | tried and reverted: the log written in 4 KB batches (sonic-boom \`minLength\`, flushed every 100 ms) | 7961 → 8061 | 132 → 132 µs | none: the access line's cost is pino building it, not the write (ACCESS_LOG=false: 122 µs) |
 | access line and spans (session 2026-11-27, side by side with its start, 9552c30, interleaved rounds × 4 s; this machine ran ~1.6× slower than the rows above that day and swung widely): the access line built from pino's own prepared parts (level prefix, bindings, line end; byte for byte pino's line: infra/src/server/access-log.ts), ISO timestamps formatted once per second (infra/src/logger.ts), span attributes only on spans that record, and no client span under an unsampled parent: the parent's context goes on as it is (parent-based samplers only: infra/src/client/attempt.ts) | 6 pairs: 4007 → 4925, lower CPU in all 6; 8 pairs: 4377 → 4442, lower CPU in 4 of 8 | 6 pairs: 269 → 219 µs (min 218 → 188); 8 pairs: 245 → 243 µs (min 222 → 163): within this machine's noise end to end | in-process, without the machine's noise: an access line 3.1 → 0.5 µs (pino's info() and \`toISOString\` were 4.8 % and 1.5 % of the profile); a request's spans and propagation with the 1 % sampler 3.5 → 2.1 µs |
+| security headers (session 2026-11-27, second; judged by instructions per request, bench/hop-instructions.ts's method, tracing off, no flags): data answers get a data policy of 5 short headers (CSP \`default-src 'none'; frame-ancestors 'none'\`, nosniff, \`DENY\`, CORP, HSTS) instead of helmet's 12 (~600 bytes, a 250-byte CSP that node's and undici's header checks scan on every request); helmet's set stays on the docs page; the token cache asked with the header as sent, before its regular expression runs (gateway/src/browser-policy.ts, verified-tokens.ts) | side by side with the session's start (the table's last row, tracing on, tsx): 4228 → 4992 | 265 → 214 µs; instructions per request 435 K → 401 K (helmet's 12 headers alone: 82 K, 19 %) | header-value checks (node's \`[^\\t\\x20-\\x7e\\x80-\\xff]\`) 13.8 K → 10.4 K, name checks 6.7 K → 4.2 K, the Bearer expression 4.6 K → 0 instructions per request |
+| start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after the start-up collection"); this is the image's \`--expose-gc\` path, so the container row | container row, same run as the table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -208,13 +210,22 @@ ${profile.top}
 
 ### What is left
 
-- **0.6× the raw proxy is out of reach with every feature on.** The hop costs 3–4× the raw
-  proxy's CPU per request (the table's CPU column); 0.6× would need about 1.7×. The profile is
-  flat: the socket writes (the client's answer, the upstream request: most of which the raw
-  proxy pays too), Node's http, undici, GC, and no layer of ours above ~6 %. Each feature
-  measured on its own costs about what is missing: the access log (ACCESS_LOG=false), tracing at
-  a 1 % sampler (a span made and dropped, the context propagated), the rate limits, helmet's 13
-  headers and the token check. Dropping any of them is not on the table (the issue rules it out).
+- **0.6× the raw proxy is out of reach with every feature on.** The hop costs ~3× the raw
+  proxy's CPU per request (the table's CPU column) and 2.2–2.6× its instructions (section "Gateway
+  hop in instructions"); 0.6× would need about 1.7×. The profile is flat: the socket writes (the
+  client's answer, the upstream request: most of which the raw proxy pays too), Node's http,
+  undici, GC, and no layer of ours above ~6 %. Counted in instructions, the gap is spread the same
+  way: garbage collection (41 K against 1.4 K per request: the gateway allocates ~45 KB per request,
+  the raw proxy ~18 KB), property-access stubs (81 K against 37 K: header objects and node's
+  header dictionaries are megamorphic), builtins (62 K against 24 K: header checks, string
+  building), our JavaScript and node's. Each feature measured on its own costs about what is
+  missing: the access log (ACCESS_LOG=false: −28 K instructions, 7 %), tracing at a 1 % sampler
+  (a span made and dropped, the context propagated), the rate limits, the security headers and
+  the token check. Dropping any of them is not on the table (the issue rules it out).
+- **Writing the access log synchronously** (pino's destination with \`sync: true\`, one write(2) on
+  the main thread instead of a job on libuv's pool) counted 401 K → 389 K instructions per
+  request, most of it in GC, within ~3 % noise: not taken, as a slow stdout would then stall
+  the event loop.
 - **Per request, syscalls** (strace on the gateway's threads at 4 connections): one read of the
   request, one write upstream, one read of the answer, one writev to the client, as the raw
   proxy; plus the access line, which pino's default destination writes asynchronously: one
@@ -228,11 +239,12 @@ ${profile.top}
   CPU per request plus its wake-ups; it moves with the CPU per request, not with anything that waits.
 - **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
   0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
-- **The container's memory flags and the hop.** The last row is tsc's output on plain node with
-  the image's \`NODE_OPTIONS\`. Against the tsx row its CPU per request ranged from −5 % (this run)
-  to +50 % over seven runs on 2026-11-27; compiled without the flags it matched the tsx row (219 vs
-  226 µs), and one run of variants read 265 µs with the image's flags, 253 with \`--expose-gc\` alone,
-  223 with none. The mechanism is plain in a heap probe: both flags keep the young generation small
+- **The container's memory flags and the hop.** The container row is tsc's output on plain node
+  with the image's \`NODE_OPTIONS\`. Until the start-up collection moved into a nextTick callback
+  (row in the table above) its CPU per request ranged from −5 % to +50 % against the tsx row over
+  seven runs; most of that was the slowed nextTick, which instruction counts showed plainly
+  (517 K against 401 K). With the fix the flags cost ~3 % in instructions (472 K against 456 K,
+  tracing on, section "Gateway hop in instructions"). What remains is the young generation: both flags keep it small
   (\`--max-semi-space-size=4\` caps it at 2 × 4 MiB; the start-up GC that \`--expose-gc\` allows,
   infra/src/runtime/startup-memory.ts, shrinks it to 1 MiB and V8 regrows it slowly under load: 1 →
   16 MiB over 6 s, against 64 MiB throughout without the flags), so scavenges come oftener and

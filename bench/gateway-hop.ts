@@ -11,7 +11,7 @@
  * This file is also every contender's process: `gateway-hop.ts <role>` (roles below).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, Agent as HttpAgent, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,17 +101,19 @@ async function runRole(name: string): Promise<void> {
 
 /** A contender's process: this file with a role, or the same file of a baseline checkout (`from`). */
 function startRole(name: string, env: Record<string, string>, nodeFlags: string[] = [], from?: BaselineCheckout): Promise<{ port: number; child: ChildProcess }> {
-  // Today's gateway: hop-gateway.mjs over the sources (tsx), or over a compiled tree (plain node)
-  // when env names one. A baseline's gateway is a role of that commit's own copy of this file.
-  const gateway = name === 'gateway' && !from;
+  // The gateway: hop-gateway.mjs over the sources (tsx), or over a compiled tree (plain node) when
+  // env names one. A baseline's gateway is its commit's own hop-gateway.mjs over its own sources;
+  // a commit older than that file has the gateway as a role of its copy of this file.
+  const hopGateway = from ? join(from.root, 'bench/hop-gateway.mjs') : HOP_GATEWAY;
+  const gateway = name === 'gateway' && existsSync(hopGateway);
   const args = !gateway
     ? [...nodeFlags, '--import', 'tsx', from ? join(from.root, 'bench/gateway-hop.ts') : SELF, name]
     : env.BENCH_GATEWAY_TREE
-      ? [...nodeFlags, HOP_GATEWAY]
-      : [...nodeFlags, '--import', 'tsx', HOP_GATEWAY];
+      ? [...nodeFlags, hopGateway]
+      : [...nodeFlags, '--import', 'tsx', hopGateway];
   const child = spawn(process.execPath, args, {
     cwd: from?.root ?? ROOT,
-    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...(gateway && { BENCH_GATEWAY_TREE: ROOT }), ...env },
+    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...(gateway && { BENCH_GATEWAY_TREE: from?.root ?? ROOT }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
