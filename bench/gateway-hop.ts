@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
+import { listeningPort } from './listening.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { analyse, resultTable, sectionText, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
@@ -116,23 +117,7 @@ function startRole(name: string, env: Record<string, string>, nodeFlags: string[
     env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...(gateway && { BENCH_GATEWAY_TREE: from?.root ?? ROOT }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk;
-      for (const line of buffered.split('\n')) {
-        const own = /^LISTENING (\d+)/.exec(line);
-        const infra = line.includes('"serviceId"') && line.includes('listening') ? (JSON.parse(line) as { port: number }) : undefined;
-        if (own || infra) {
-          // From now on its output (the gateway's access log) is read and dropped, as a terminal would take it.
-          child.stdout!.off('data', onData).on('data', () => {});
-          return resolve({ port: own ? Number(own[1]) : infra!.port, child });
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening: ${buffered.slice(-2000)}`)));
-  });
+  return listeningPort(child, name).then((port) => ({ port, child }));
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

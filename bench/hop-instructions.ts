@@ -18,6 +18,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileTree, imageEnv } from './compiled-tree.js';
+import { listeningPort } from './listening.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -183,22 +184,7 @@ function start(command: string, args: string[], env: Record<string, string>): Pr
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk;
-      for (const line of buffered.split('\n')) {
-        const own = /^LISTENING (\d+)/.exec(line);
-        const infra = line.includes('"serviceId"') && line.includes('listening') ? (JSON.parse(line) as { port: number }) : undefined;
-        if (own || infra) {
-          child.stdout!.off('data', onData).on('data', () => {}); // the access log, read and dropped
-          return resolve({ port: own ? Number(own[1]) : infra!.port, child });
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.at(-1)} exited (${code}) before listening: ${buffered.slice(-1000)} ${errors}`)));
-  });
+  return listeningPort(child, args.at(-1)!, () => errors).then((port) => ({ port, child }));
 }
 
 async function register(name: string, port: number): Promise<string> {
