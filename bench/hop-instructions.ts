@@ -74,28 +74,41 @@ const rows: Row[] = [
   },
 ];
 
+// BENCH_ROWS=1,2 counts only those rows (0 is the raw proxy) and prints them without writing
+// BENCHMARKS.md: a quick before/after of one change.
+const only = process.env.BENCH_ROWS?.split(',').map(Number);
+// BENCH_NODE_FLAGS=--perf-basic-prof names the JIT's code in /tmp/perf-<pid>.map, to read the count by JS function.
+const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 const counts = new Map<Row, number[]>(rows.map((row) => [row, []]));
 const layers = new Map<Row, Map<string, number>>();
+const allocations = new Map<Row, number[]>(rows.map((row) => [row, []]));
+/** Full collections (mark-compact) in the runs without valgrind, all rows and rounds. */
+let fullCollections = 0;
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    for (const row of rows) {
+    for (const row of rows.filter((_, index) => !only || only.includes(index))) {
+      const { allocated, full } = await allocatedPerRequest(row);
+      allocations.get(row)!.push(allocated);
+      fullCollections += full;
+      console.log(`${row.name}: ${fmt(allocated / 1024, 1)} KB allocated per request`);
       const { perRequest, byLayer } = await countRow(row, round);
       counts.get(row)!.push(perRequest);
       layers.set(row, byLayer);
       console.log(`${row.name}: ${Math.round(perRequest)} instructions per request`);
+      if (only) for (const [layer, count] of [...byLayer].sort((a, b) => b[1] - a[1])) console.log(`  ${fmt(count / 1000)} K  ${layer}`);
     }
   }
 } finally {
   backend.child.kill('SIGTERM');
   for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
 }
-report();
+if (!only) report();
 
 /** One row once: its process under callgrind, warmed, then counted over REQUESTS requests. */
 async function countRow(row: Row, round: number): Promise<{ perRequest: number; byLayer: Map<string, number> }> {
   const out = join(tree, `callgrind-${round}-${rows.indexOf(row)}.out`);
   rmSync(out, { force: true });
-  const proxy = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...row.args], row.env);
+  const proxy = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...nodeFlags, ...row.args], row.env);
   try {
     const url = `http://127.0.0.1:${proxy.port}${row.path}`;
     const headers: Record<string, string> = row.signedIn ? { authorization: `Bearer ${token}` } : {};
@@ -109,9 +122,50 @@ async function countRow(row: Row, round: number): Promise<{ perRequest: number; 
   }
   // The dump names its file after the pid's part number.
   const file = `${out}.1`;
+  if (only) console.log(`  ${file} (pid ${proxy.child.pid})`);
   const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1]);
   if (!total) throw new Error(`no instruction count in ${file}`);
   return { perRequest: total / REQUESTS, byLayer: layersOf(file) };
+}
+
+/**
+ * Bytes the row's process allocates per request, without valgrind: V8's own account of its heap
+ * (\`--trace-gc\`: heap used before each collection, after the previous one) over WARM requests
+ * once WARM requests warmed it. Like an instruction count it hardly moves with the machine's load
+ * (within ~2 % here), and it is what the garbage collection in the counts comes from: a count's
+ * GC share depends on whether a full collection fell inside its few thousand requests.
+ */
+async function allocatedPerRequest(row: Row): Promise<{ allocated: number; full: number }> {
+  const proxy = await start(process.execPath, ['--trace-gc', ...row.args], row.env);
+  try {
+    const url = `http://127.0.0.1:${proxy.port}${row.path}`;
+    const headers: Record<string, string> = row.signedIn ? { authorization: `Bearer ${token}` } : {};
+    await waitAnswering(url, headers);
+    await load(url, headers, WARM);
+    let output = '';
+    const collect = (chunk: Buffer) => void (output += chunk.toString());
+    proxy.child.stdout!.on('data', collect);
+    await load(url, headers, WARM);
+    // The lines of the last collections may still be in the pipe.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.child.stdout!.off('data', collect);
+    // What was allocated between collections: heap used before one, less what the previous left.
+    let megabytes = 0;
+    let collections = 0;
+    let full = 0;
+    let lastAfter: number | undefined;
+    for (const [, kind, before, after] of output.matchAll(/(Scavenge|Mark-Compact|Minor Mark-Sweep)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+)/g)) {
+      collections += 1;
+      if (kind === 'Mark-Compact') full += 1;
+      if (lastAfter !== undefined) megabytes += Number(before) - lastAfter;
+      lastAfter = Number(after);
+    }
+    if (collections < 10) throw new Error(`${row.name}: ${collections} collections over ${WARM} requests, too few to tell`);
+    // That spans the requests from the first collection to the last: (n - 1) / n of them.
+    return { allocated: (megabytes * 1024 * 1024 * collections) / (collections - 1) / WARM, full };
+  } finally {
+    proxy.child.kill('SIGKILL');
+  }
 }
 
 /** Self instructions per request by where they run, from callgrind_annotate's per-function list. */
@@ -148,7 +202,7 @@ function report(): void {
   const lines = rows.map((row) => {
     const values = counts.get(row)!;
     const mid = median(values);
-    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× |`;
+    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× | ${fmt(median(allocations.get(row)!) / 1024, 1)} KB |`;
   });
   const shown = [rows[0]!, rows[1]!];
   const names = [...new Set(shown.flatMap((row) => [...layers.get(row)!.keys()]))].sort((a, b) => (layers.get(rows[1]!)!.get(b) ?? 0) - (layers.get(rows[1]!)!.get(a) ?? 0));
@@ -164,9 +218,15 @@ within ~3 % where req/s on this machine moves by ±15 %: this is the figure to j
 Under valgrind the proxy runs ~25× slower, so work that comes with time rather than requests
 (Consul's health checks, the watcher's queries, the span export every 5 s, V8 recompiling after
 it) weighs ~25× more per request than in a real run: the tracing-on rows overstate tracing.
+So does garbage collection: at valgrind's pace V8 also makes full collections (mark-compact;
+likely its memory reducer, which acts on a low allocation rate per second) where a run without
+valgrind made ${fullCollections} over the same rows' ${WARM}-request windows, so a count's GC share
+depends on whether one fell inside its ${REQUESTS} requests. The last column
+is the steadier figure for memory: bytes allocated per request as V8's \`--trace-gc\` accounts them,
+over ${WARM} requests after ${WARM} warm-up ones, in a run without valgrind.
 
-| proxy | min instructions per request | median | vs raw proxy |
-| --- | --- | --- | --- |
+| proxy | min instructions per request | median | vs raw proxy | allocated per request (median, without valgrind) |
+| --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 
 Where they go (self instructions per request, last round, by the function's kind):

@@ -36,7 +36,7 @@ export async function rawRequestBody(req: Request, res: Response, limit: string)
 }
 
 /** Whether the request carries a body at all (RFC 9112 §6.3: a length or a transfer coding). */
-function hasBody(req: Request): boolean {
+export function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
 }
 

@@ -33,7 +33,9 @@ const DATA_POLICY: ReadonlyArray<readonly [string, string]> = [
 /** The headers of every answer that is data: the route table's, the OpenAPI document, errors. */
 export function dataSecurityHeaders(): HeaderStep {
   return (_req, res, next) => {
-    for (const [name, value] of DATA_POLICY) res.setHeader(name, value);
+    // Indexed, not `for (const [name, value] of ...)`: the iterator and its result objects were
+    // 3 % of the bytes the gateway allocates per proxied request (a sampling heap profile).
+    for (let i = 0; i < DATA_POLICY.length; i++) res.setHeader(DATA_POLICY[i]![0], DATA_POLICY[i]![1]);
     next();
   };
 }

@@ -58,11 +58,20 @@ const IDENTITY_CLAIMS = new Set([
 ]);
 const IDENTITY_CLAIM_PREFIXES = ['x-user-', 'x-auth-', 'x-authenticated-', 'x-remote-', 'x-consumer-', 'x-jwt-', 'x-identity-'];
 
+/** Every prefix above starts with one of these letters: other names skip the prefix checks. */
+const PREFIX_INITIALS = new Set([...REPLACED_ON_REQUEST_PREFIXES, ...IDENTITY_CLAIM_PREFIXES].map((prefix) => prefix.charCodeAt(0)));
+
 const isReplacedOnRequest = (name: string) =>
   REPLACED_ON_REQUEST.has(name) ||
-  REPLACED_ON_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix)) ||
   IDENTITY_CLAIMS.has(name) ||
-  IDENTITY_CLAIM_PREFIXES.some((prefix) => name.startsWith(prefix));
+  // On every header of every request: most names (accept, user-agent, authorization...) start
+  // with no prefix's letter, and are decided without a closure and nine startsWith calls.
+  (PREFIX_INITIALS.has(name.charCodeAt(0)) && (hasPrefix(name, REPLACED_ON_REQUEST_PREFIXES) || hasPrefix(name, IDENTITY_CLAIM_PREFIXES)));
+
+function hasPrefix(name: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (name.startsWith(prefix)) return true;
+  return false;
+}
 
 /**
  * Headers that state facts about the client as some proxy saw them: its address, the host and
@@ -71,6 +80,8 @@ const isReplacedOnRequest = (name: string) =>
  */
 const FORWARDING_FACTS = new Set(['forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip']);
 const isForwardingFact = (name: string) => FORWARDING_FACTS.has(name) || name.startsWith('x-forwarded-');
+/** What a request from anyone but a trusted proxy loses: the replaced headers and every forwarding fact. */
+const isReplacedOrForwardingFact = (name: string) => isReplacedOnRequest(name) || isForwardingFact(name);
 
 /** Response headers the gateway sets itself: the length of the bytes it sends, and its identity headers. */
 const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-request-id', 'x-gateway']);
@@ -78,21 +89,26 @@ const REPLACED_ON_RESPONSE = new Set(['content-length', 'x-served-by', 'x-reques
 type IncomingHeaders = Record<string, string | string[] | undefined>;
 
 /**
- * The end-to-end headers of `headers`, lower-cased, minus those `drop` names and anything
- * `Connection` names. On every request twice (request and answer): a plain loop, no entries array,
- * and no set built for the usual `Connection: keep-alive`, which names no other header.
+ * Copies the end-to-end headers of `headers` into `into`, lower-cased, minus those `drop` names and
+ * anything `Connection` names, each value as `valueOf` words it. On every request twice (request
+ * and answer): one plain loop straight into the result (no pairs array, no closure), and no set
+ * built for the usual `Connection: keep-alive`, which names no other header.
  */
-function selectEndToEnd(headers: IncomingHeaders, drop: (name: string) => boolean): Array<[string, string | string[]]> {
+function copyEndToEnd<V>(
+  headers: IncomingHeaders,
+  drop: (name: string) => boolean,
+  into: Record<string, V>,
+  valueOf: (name: string, value: string | string[]) => V,
+): Record<string, V> {
   const named = connectionOptions(headers.connection ?? headers.Connection);
-  const kept: Array<[string, string | string[]]> = [];
   for (const rawName in headers) {
     const value = headers[rawName];
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
     if (HOP_BY_HOP.has(name) || named?.has(name) || drop(name)) continue;
-    kept.push([name, value]);
+    into[name] = valueOf(name, value);
   }
-  return kept;
+  return into;
 }
 
 /** The header names a `Connection` header lists (RFC 9110 §7.6.1); none for the bare keep-alive/close tokens. */
@@ -110,9 +126,7 @@ function connectionOptions(value: string | string[] | undefined): Set<string> | 
 
 /** The end-to-end headers of `headers`, one line each (repeated ones joined with ', '). */
 export function endToEndHeaders(headers: IncomingHeaders, drop: ReadonlySet<string> = new Set()): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of selectEndToEnd(headers, (name) => drop.has(name))) kept[name] = joined(value);
-  return kept;
+  return copyEndToEnd(headers, (name) => drop.has(name), {}, joinedValue);
 }
 
 export interface ClientFacts {
@@ -136,10 +150,7 @@ export interface ClientFacts {
  */
 export function upstreamRequestHeaders(incoming: IncomingHeaders, client: ClientFacts): Record<string, string> {
   const peer = client.remoteAddress === undefined ? undefined : plainAddress(client.remoteAddress);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of selectEndToEnd(incoming, isReplacedOnRequest)) {
-    if (client.fromTrustedProxy || !isForwardingFact(name)) headers[name] = joined(value);
-  }
+  const headers = copyEndToEnd<string>(incoming, client.fromTrustedProxy ? isReplacedOnRequest : isReplacedOrForwardingFact, {}, joinedValue);
   if (client.fromTrustedProxy) {
     // The proxy's chain describes the client and the proxies before it; the proxy itself is the last hop.
     if (peer) {
@@ -167,11 +178,14 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders, client: Client
  * list, which `res.setHeader` sends as one header line per cookie; others are one line each.
  */
 export function clientResponseHeaders(upstream: IncomingHeaders): Record<string, string | string[]> {
-  const kept: Record<string, string | string[]> = {};
-  for (const [name, value] of selectEndToEnd(upstream, (name) => REPLACED_ON_RESPONSE.has(name))) {
-    kept[name] = headerValue(name, value);
-  }
-  return kept;
+  return copyEndToEnd<string | string[]>(upstream, isReplacedOnResponse, {}, headerValue);
+}
+
+const isReplacedOnResponse = (name: string) => REPLACED_ON_RESPONSE.has(name);
+
+/** copyEndToEnd's wording of a request header: one line. */
+function joinedValue(_name: string, value: string | string[]): string {
+  return joined(value);
 }
 
 /** A repeated header as one line, its values joined with ', ' (RFC 9110 §5.3). */

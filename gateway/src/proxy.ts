@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestCancelled, abortWhenClientLeaves, type Logger, type ServiceClient, type StreamingResponse } from '@switchyard/infra';
-import { rawRequestBody } from './body.js';
+import { RequestCancelled, abortWhenClientLeaves, type Cancellation, type Logger, type ServiceClient, type StreamingResponse } from '@switchyard/infra';
+import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
 import { validateBody, validateQuery } from './validation.js';
@@ -33,7 +33,8 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     const upstreamPath = route.resolveUpstreamPath(call.params);
     validateQuery(route, call.query);
     const clientGone = abortWhenClientLeaves(res);
-    const body = await rawRequestBody(req, res, route.maxBodySize);
+    // Most requests carry no body: no async call and no await for them.
+    const body = hasBody(req) ? await rawRequestBody(req, res, route.maxBodySize) : undefined;
     validateBody(route, req.headers, body);
     let answer: StreamingResponse;
     try {
@@ -96,7 +97,7 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
 function relayBody(
   answer: StreamingResponse,
   res: ServerResponse,
-  clientGone: AbortSignal,
+  clientGone: Cancellation,
   logger: Logger | undefined,
   what: { service: string; path: string; requestId: string },
 ): Promise<void> {
@@ -148,8 +149,9 @@ function relayBody(
         body.destroy();
       },
     };
-    body.on('data', on.data).once('end', on.end).once('error', on.upstreamFailed).once('close', on.upstreamClosed);
-    res.on('drain', on.drain).once('close', on.clientClosed);
+    // 'on' rather than 'once' (which wraps each listener in a bound function): settle() removes them all.
+    body.on('data', on.data).on('end', on.end).on('error', on.upstreamFailed).on('close', on.upstreamClosed);
+    res.on('drain', on.drain).on('close', on.clientClosed);
     // Either side may have closed before the relay began (its events are gone by now).
     if (res.closed || res.destroyed) on.clientClosed();
     else if (body.destroyed) on.upstreamClosed();

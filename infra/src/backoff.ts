@@ -1,3 +1,5 @@
+import type { Cancellation } from './cancellation.js';
+
 export interface BackoffOptions {
   /** Delay of the first retry before jitter. */
   baseMs: number;
@@ -18,7 +20,7 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (without rejecting). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: Cancellation): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);

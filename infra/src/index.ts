@@ -40,6 +40,7 @@ export { respondWithError, sendJson, toErrorResponse } from './server/error-hand
 export { type Dispatch } from './server/app.js';
 export { pathOf, type RequestRecord } from './server/request-envelope.js';
 export { abortWhenClientLeaves } from './server/client-gone.js';
+export type { Cancellation, CancellationListener } from './cancellation.js';
 export { headerValue } from './header-values.js';
 export { createRedis } from './stores.js';
 export { execute, fromSqlTime, inTransaction, isDuplicateKey, likePrefix, selectRows, toSqlTime, type Db } from './sql.js';

@@ -10,11 +10,38 @@ collectDefaultMetrics({ register: metricsRegistry });
 /** Upper bounds (seconds) of every latency histogram's buckets; the upstreams view sends them once. */
 export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * Series holding counts not yet handed to prom-client (UpstreamInstanceMetrics, the server's
+ * RouteSeries): hot paths add to plain numbers, and every read of an instrument (a scrape, the
+ * upstreams view, a test) first publishes them.
+ */
+export interface Unpublished {
+  publish(): void;
+}
+const unpublished: Unpublished[] = [];
+
+/** Queues `series` for the next read (each series queues itself once until it is published). */
+export function publishOnRead(series: Unpublished): void {
+  unpublished.push(series);
+}
+
+function publishPending(): void {
+  for (const series of unpublished.splice(0)) series.publish();
+}
+
+/** The index in latencyBuckets of the first bound holding `seconds` (prom-client's `le`); length when past the last. */
+export function latencyBucketOf(seconds: number): number {
+  let bucket = 0;
+  while (bucket < latencyBuckets.length && seconds > latencyBuckets[bucket]!) bucket++;
+  return bucket;
+}
+
 export const httpServerRequests = new Counter({
   name: 'switchyard_http_server_requests_total',
   help: 'Requests served, by route and status code',
   labelNames: ['method', 'route', 'status'] as const,
   registers: [metricsRegistry],
+  collect: publishPending,
 });
 
 export const httpServerDuration = new Histogram({
@@ -23,6 +50,7 @@ export const httpServerDuration = new Histogram({
   labelNames: ['method', 'route'] as const,
   buckets: latencyBuckets,
   registers: [metricsRegistry],
+  collect: publishPending,
 });
 
 /** Every outcome label of upstreamRequests. */
@@ -40,21 +68,13 @@ export const UPSTREAM_OUTCOMES = [
 
 export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
 
-/** Series holding counts not yet added to upstreamRequests and upstreamDuration (see UpstreamInstanceMetrics). */
-const unpublished: UpstreamInstanceMetrics[] = [];
-
-/** Adds what every instance series counted since the last read to the two upstream instruments. */
-function publishUpstreamSeries(): void {
-  for (const series of unpublished.splice(0)) series.publish();
-}
-
 export const upstreamRequests = new Counter({
   name: 'switchyard_upstream_requests_total',
   help: 'Calls to an upstream instance, by outcome (ok, client_error, server_error by answer status; timeout, connection_error, cancelled, pool_exhausted, response_too_large; breaker_open)',
   labelNames: ['service', 'instance', 'outcome'] as const,
   registers: [metricsRegistry],
   // Every read (a scrape, the upstreams view, a test) first takes in the counts kept per instance.
-  collect: publishUpstreamSeries,
+  collect: publishPending,
 });
 
 export const upstreamDuration = new Histogram({
@@ -63,7 +83,7 @@ export const upstreamDuration = new Histogram({
   labelNames: ['service', 'instance'] as const,
   buckets: latencyBuckets,
   registers: [metricsRegistry],
-  collect: publishUpstreamSeries,
+  collect: publishPending,
 });
 
 export const upstreamRetries = new Counter({
@@ -151,9 +171,8 @@ export class UpstreamInstanceMetrics {
   /** One attempt's latency, in seconds. */
   observe(seconds: number): void {
     if (this.retired) return;
-    // The first bucket whose upper bound holds it; past the last one, only the count and sum (+Inf).
-    let bucket = 0;
-    while (bucket < latencyBuckets.length && seconds > latencyBuckets[bucket]!) bucket++;
+    // Past the last bound, only the count and sum (+Inf).
+    const bucket = latencyBucketOf(seconds);
     if (bucket < latencyBuckets.length) this.buckets[bucket]! += 1;
     this.observed += 1;
     this.observedSeconds += seconds;
@@ -171,11 +190,7 @@ export class UpstreamInstanceMetrics {
       upstreamRequests.inc({ ...this.labels, outcome: UPSTREAM_OUTCOMES[i]! }, count);
     }
     if (this.observed === 0) return;
-    const record = histogramRecord(upstreamDuration, this.labels);
-    record.count += this.observed;
-    record.sum += this.observedSeconds;
-    for (let i = 0; i < latencyBuckets.length; i++) record.bucketValues[latencyBuckets[i]!]! += this.buckets[i]!;
-    this.buckets.fill(0);
+    addToHistogram(upstreamDuration, this.labels, this.buckets, this.observed, this.observedSeconds);
     this.observed = 0;
     this.observedSeconds = 0;
   }
@@ -208,7 +223,7 @@ export class UpstreamInstanceMetrics {
   private list(): void {
     if (this.listed) return;
     this.listed = true;
-    unpublished.push(this);
+    publishOnRead(this);
   }
 }
 
@@ -222,6 +237,18 @@ interface HistogramRecord {
   bucketValues: Record<number, number>;
   sum: number;
   count: number;
+}
+
+/**
+ * Adds latencies counted elsewhere to `histogram`'s series for `labels`: `buckets` per bound of
+ * latencyBuckets (not cumulative; zeroed here), their count and their sum in seconds.
+ */
+export function addToHistogram(histogram: Histogram<string>, labels: Record<string, string>, buckets: Float64Array, count: number, sum: number): void {
+  const record = histogramRecord(histogram, labels);
+  record.count += count;
+  record.sum += sum;
+  for (let i = 0; i < latencyBuckets.length; i++) record.bucketValues[latencyBuckets[i]!]! += buckets[i]!;
+  buckets.fill(0);
 }
 
 /** The record of `labels` in `histogram`, made (all zero, by its public zero()) if it has none yet. */

@@ -1,4 +1,5 @@
 import { errors as undiciErrors } from './undici-parts.js';
+import type { Cancellation } from '../cancellation.js';
 import type { Instance } from '../sd/instance.js';
 import { AttemptFailure } from './errors.js';
 
@@ -61,7 +62,7 @@ export class AttemptClock {
 
   constructor(
     private readonly limits: AttemptLimits,
-    private readonly callerSignal: AbortSignal | undefined,
+    private readonly callerSignal: Cancellation | undefined,
   ) {
     if (callerSignal?.aborted) {
       this.expire('cancelled');

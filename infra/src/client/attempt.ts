@@ -17,7 +17,7 @@ export interface Exchange {
   classify(error: unknown): AttemptFailure;
 }
 
-export interface AttemptSpec {
+export interface AttemptSpec<E extends Exchange = Exchange> {
   service: string;
   /** The instance, with what this caller keeps about it (in-flight count, metric series). */
   entry: InstanceEntry;
@@ -34,7 +34,9 @@ export interface AttemptSpec {
    * Takes one retry from the call's allowance (attempts left, retry budget, deadline, an untried
    * instance). False: this attempt's outcome is the call's, even if the policy wanted another try.
    */
-  claimRetry: () => boolean;
+  claimRetry(): boolean;
+  /** Sends the request (with the attempt's trace headers) and resolves once the answer's headers arrived. */
+  open(headers: Record<string, string>): Promise<E>;
 }
 
 export type AttemptResult<T> =
@@ -47,16 +49,13 @@ export type AttemptResult<T> =
   /** The instance's breaker opened before the attempt could start: nothing was sent. */
   | { kind: 'breaker_open' };
 
-/** Sends the request (with the attempt's trace headers) and resolves once the answer's headers arrived. */
-export type Open<E extends Exchange> = (headers: Record<string, string>) => Promise<E>;
-
 /**
  * Turns the final answer into the caller's value: reads its body, or hands the body (or the
  * upgraded connection) over. The attempt's span and in-flight count end when this resolves,
  * unless it calls `endLater`: then they end when the function `endLater` returned is called
  * (when the caller's stream or connection closes).
  */
-export type Consume<E extends Exchange, T> = (exchange: E, endLater: () => (error?: Error) => void) => Promise<T>;
+export type Consume<E extends Exchange, T> = (exchange: E, endLater: () => (error?: Error) => void) => T | Promise<T>;
 
 const BREAKER_OPEN = Object.freeze({ kind: 'breaker_open' as const });
 
@@ -65,63 +64,74 @@ const BREAKER_OPEN = Object.freeze({ kind: 'breaker_open' as const });
  * decides what happens next and what evidence the breaker records. Nothing is sent (and no span
  * recorded) when the breaker opened before the attempt could start.
  */
-export async function runAttempt<E extends Exchange, T>(spec: AttemptSpec, open: Open<E>, consume: Consume<E, T>): Promise<AttemptResult<T>> {
-  let result: AttemptResult<T> = BREAKER_OPEN;
-  const ran = await spec.state.throughBreaker(spec.entry.instance.id, async () => {
+export async function runAttempt<E extends Exchange, T>(spec: AttemptSpec<E>, consume: Consume<E, T>): Promise<AttemptResult<T>> {
+  const attempt = new JudgedAttempt(spec, consume);
+  const ran = await spec.state.throughBreaker(spec.entry.instance.id, attempt);
+  if (!ran) spec.entry.metrics.count('breaker_open');
+  return attempt.result;
+}
+
+/**
+ * What the breaker runs for one attempt: send, judge the outcome by the retry policy, consume the
+ * answer; `result` tells the retry loop what happened, run()'s value is the breaker's evidence.
+ * An object the breaker calls run() on, in one async function: a closure for the breaker and a
+ * second async function for the judging cost an extra promise and frame on every call.
+ */
+class JudgedAttempt<E extends Exchange, T> {
+  /** Stays BREAKER_OPEN when the breaker did not let the attempt run. */
+  result: AttemptResult<T> = BREAKER_OPEN;
+
+  constructor(
+    private readonly spec: AttemptSpec<E>,
+    private readonly consume: Consume<E, T>,
+  ) {}
+
+  async run(): Promise<InstanceEvidence> {
+    const { spec } = this;
     const record = new AttemptRecord(spec);
     try {
-      const judged = await judgedAttempt(spec, record, open, consume);
-      result = judged.result;
-      return judged.evidence;
+      let exchange: E;
+      try {
+        exchange = await spec.open(record.headers);
+      } catch (error) {
+        return this.failed(record, asAttemptFailure(error, spec.entry.instance));
+      }
+      const { status } = exchange;
+      record.answered(status);
+      const verdict = spec.policy({
+        attempt: spec.number,
+        method: spec.method,
+        idempotent: spec.idempotent,
+        answer: { status, headers: exchange.headers },
+      });
+      if (verdict.retry && spec.claimRetry()) {
+        await exchange.discard();
+        this.result = { kind: 'retry', reason: new AttemptFailure('server_error', `${spec.entry.instance.id} answered ${status}`, false) };
+        return verdict.evidence;
+      }
+      try {
+        // A consumer returns T or a promise of it; awaited, it is T (TypeScript says Awaited<T>).
+        const value = (await this.consume(exchange, () => record.endLater())) as T;
+        this.result = { kind: 'answered', value };
+        return verdict.evidence;
+      } catch (error) {
+        return this.failed(record, error instanceof AttemptFailure ? error : exchange.classify(error));
+      }
     } finally {
       record.finish();
     }
-  });
-  if (!ran) spec.entry.metrics.count('breaker_open');
-  return result;
-}
+  }
 
-async function judgedAttempt<E extends Exchange, T>(
-  spec: AttemptSpec,
-  record: AttemptRecord,
-  open: Open<E>,
-  consume: Consume<E, T>,
-): Promise<{ result: AttemptResult<T>; evidence: InstanceEvidence }> {
-  let exchange: E;
-  try {
-    exchange = await open(record.headers);
-  } catch (error) {
-    return failedAttempt(spec, record, asAttemptFailure(error, spec.entry.instance));
+  /** The policy's verdict on a failed attempt: retried elsewhere if it says so and a retry is left. */
+  private failed(record: AttemptRecord, failure: AttemptFailure): InstanceEvidence {
+    const { spec } = this;
+    record.failed(failure);
+    const verdict = spec.policy({ attempt: spec.number, method: spec.method, idempotent: spec.idempotent, failure });
+    // A cancelled call has nobody left to answer: never retried, whatever the policy says.
+    const retry = failure.kind !== 'cancelled' && verdict.retry && spec.claimRetry();
+    this.result = retry ? { kind: 'retry', reason: failure } : { kind: 'failed', failure };
+    return verdict.evidence;
   }
-  const { status } = exchange;
-  record.answered(status);
-  const verdict = spec.policy({
-    attempt: spec.number,
-    method: spec.method,
-    idempotent: spec.idempotent,
-    answer: { status, headers: exchange.headers },
-  });
-  if (verdict.retry && spec.claimRetry()) {
-    await exchange.discard();
-    const reason = new AttemptFailure('server_error', `${spec.entry.instance.id} answered ${status}`, false);
-    return { result: { kind: 'retry', reason }, evidence: verdict.evidence };
-  }
-  try {
-    const value = await consume(exchange, () => record.endLater());
-    return { result: { kind: 'answered', value }, evidence: verdict.evidence };
-  } catch (error) {
-    return failedAttempt(spec, record, error instanceof AttemptFailure ? error : exchange.classify(error));
-  }
-}
-
-/** The policy's verdict on a failed attempt: retried elsewhere if it says so and a retry is left. */
-function failedAttempt<T>(spec: AttemptSpec, record: AttemptRecord, failure: AttemptFailure): { result: AttemptResult<T>; evidence: InstanceEvidence } {
-  record.failed(failure);
-  const verdict = spec.policy({ attempt: spec.number, method: spec.method, idempotent: spec.idempotent, failure });
-  // A cancelled call has nobody left to answer: never retried, whatever the policy says.
-  const retry = failure.kind !== 'cancelled' && verdict.retry && spec.claimRetry();
-  const result: AttemptResult<T> = retry ? { kind: 'retry', reason: failure } : { kind: 'failed', failure };
-  return { result, evidence: verdict.evidence };
 }
 
 /** The traces and metrics of one attempt, and its place in the instance's in-flight count. */

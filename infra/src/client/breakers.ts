@@ -29,7 +29,8 @@ export const defaultBreakerOptions: BreakerOptions = {
   consecutiveFailures: 5,
 };
 
-type Trial = () => Promise<InstanceEvidence>;
+/** What a breaker runs: a function, or an object whose run() is called (no closure per call). */
+export type Trial = (() => Promise<InstanceEvidence>) | { run(): Promise<InstanceEvidence> };
 
 /** One instance's breaker and its run of failing attempts (see BreakerOptions.consecutiveFailures). */
 interface Guard {
@@ -112,7 +113,7 @@ export class InstanceBreakers {
    * makes no closure of its own.
    */
   private async judge(guard: Guard, attempt: Trial): Promise<void> {
-    const evidence = await attempt();
+    const evidence = await (typeof attempt === 'function' ? attempt() : attempt.run());
     if (evidence === 'healthy') {
       guard.streak = 0;
       return;

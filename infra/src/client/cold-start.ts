@@ -1,4 +1,5 @@
 import { sleep } from '../backoff.js';
+import { whenCancelled, type Cancellation } from '../cancellation.js';
 import type { Instancer } from '../sd/instancer.js';
 
 /**
@@ -19,15 +20,16 @@ export class ColdStart {
     return this.instancer.lastSyncAt === 0 && this.instancer.instances().length === 0;
   }
 
-  async wait(deadline: number, signal?: AbortSignal): Promise<void> {
+  async wait(deadline: number, signal?: Cancellation): Promise<void> {
     if (!this.pending) return;
     this.firstAnswer ??= this.instancer.ready(this.discoveryTimeoutMs);
-    const cancel = new AbortController();
-    const stop = signal ? AbortSignal.any([cancel.signal, signal]) : cancel.signal;
+    const done = new AbortController();
+    const cancelled = signal ? whenCancelled(signal) : undefined;
     try {
-      await Promise.race([this.firstAnswer, sleep((deadline - Date.now()) / 2, stop)]);
+      await Promise.race([this.firstAnswer, sleep((deadline - Date.now()) / 2, done.signal), ...(cancelled ? [cancelled.fired] : [])]);
     } finally {
-      cancel.abort();
+      done.abort();
+      cancelled?.stop();
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UpstreamInstanceMetrics, metricsRegistry, upstreamDuration, upstreamRequests } from '../metrics.js';
+import { histogramSeries } from '../metrics-test-support.js';
 
 let serial = 0;
 const labelsOf = () => ({ service: 'metrics-test', instance: `metrics-test-127.0.0.1-${++serial}` });
@@ -15,15 +16,8 @@ async function outcomes(instance: string): Promise<Record<string, number>> {
   return Object.fromEntries(values.filter((v) => v.labels.instance === instance).map((v) => [String(v.labels.outcome), v.value]));
 }
 
-async function latency(instance: string) {
-  const { values } = await upstreamDuration.get();
-  const mine = values.filter((v) => v.labels.instance === instance);
-  const named = (suffix: string) => mine.filter((v) => (v as { metricName?: string }).metricName?.endsWith(suffix));
-  return {
-    count: named('_count')[0]?.value,
-    sum: named('_sum')[0]?.value,
-    buckets: Object.fromEntries(named('_bucket').map((v) => [String((v.labels as Record<string, unknown>).le), v.value])),
-  };
+function latency(instance: string) {
+  return histogramSeries(upstreamDuration, (labels) => labels.instance === instance);
 }
 
 describe('the per-instance upstream metrics', () => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { UpstreamInstanceMetrics } from '../metrics.js';
 import { instanceOrigin, type Instance } from '../sd/instance.js';
 import type { Instancer } from '../sd/instancer.js';
-import { InstanceBreakers, type BreakerOptions } from './breakers.js';
+import { InstanceBreakers, type BreakerOptions, type Trial } from './breakers.js';
 import type { InstanceEvidence } from './retry-policy.js';
 
 /** How long the metric series of an instance that left stay, for a scrape to read its last counts. */
@@ -60,7 +60,7 @@ export class InstanceState {
   }
 
   /** See InstanceBreakers.run: false when the breaker is open and the attempt did not run. */
-  throughBreaker(instanceId: string, attempt: () => Promise<InstanceEvidence>): Promise<boolean> {
+  throughBreaker(instanceId: string, attempt: Trial): Promise<boolean> {
     return this.breakers.run(instanceId, attempt);
   }
 

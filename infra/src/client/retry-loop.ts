@@ -4,7 +4,7 @@ import { noHealthyInstanceCalls, upstreamRetries } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
 import type { Instancer } from '../sd/instancer.js';
 import type { AttemptLimits } from './attempt-clock.js';
-import { runAttempt, type Consume, type Exchange } from './attempt.js';
+import { runAttempt, type AttemptSpec, type Consume, type Exchange } from './attempt.js';
 import {
   AttemptFailure,
   NoHealthyInstance,
@@ -61,7 +61,8 @@ export interface CallPlan<E extends Exchange, T> extends HttpRequest {
  * `maxAttempts`, the retry budget and the deadline. Throws an UpstreamError when no answer came.
  */
 export async function callWithRetries<E extends Exchange, T>(site: CallSite, plan: CallPlan<E, T>): Promise<{ value: T; instance: Instance }> {
-  const tried = new Set<string>();
+  // Instance ids tried so far: a short list, made with the first attempt.
+  const tried: string[] = [];
   let lastFailure: AttemptFailure | undefined;
   let attempts = 0;
   site.budget.recordRequest();
@@ -75,35 +76,9 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
       noHealthyInstanceCalls.inc({ service: site.service });
       throw noHealthyInstance(site);
     }
-    tried.add(instance.id);
+    tried.push(instance.id);
     attempts += 1;
-    const number = attempts;
-    const entry = site.state.entry(instance);
-    const limits: AttemptLimits = {
-      poolTimeoutMs: plan.poolTimeoutMs,
-      timeoutMs: plan.attemptTimeoutMs,
-      deadline: plan.deadline,
-      evidenceAfterMs: plan.attemptTimeoutMs / 2,
-    };
-    const result = await runAttempt(
-      {
-        service: site.service,
-        entry,
-        method: plan.method,
-        path: plan.path,
-        headers: plan.headers,
-        number,
-        idempotent: plan.idempotent,
-        policy: plan.policy,
-        state: site.state,
-        // Method syntax, not an arrow property: tsx (esbuild keepNames) names each such closure with a defineProperty.
-        claimRetry() {
-          return claimRetry(site, plan, number, tried);
-        },
-      },
-      (headers) => plan.open(entry, limits, plan, headers),
-      plan.consume,
-    );
+    const result = await runAttempt(new CallAttempt(site, plan, site.state.entry(instance), attempts, tried), plan.consume);
     switch (result.kind) {
       case 'answered':
         return { value: result.value, instance };
@@ -122,12 +97,59 @@ export async function callWithRetries<E extends Exchange, T>(site: CallSite, pla
   throw giveUp(site.service, lastFailure, plan.deadline);
 }
 
+/**
+ * One attempt of a call: what runAttempt needs (the spec, how to send it) and the attempt's
+ * limits, in one object of a class. An object literal with a method and an arrow for `open`
+ * made two closures per attempt, and the limits a third object.
+ */
+class CallAttempt<E extends Exchange, T> implements AttemptSpec<E>, AttemptLimits {
+  readonly service: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly idempotent: boolean;
+  readonly policy: RetryPolicy;
+  readonly state: InstanceState;
+  readonly poolTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly deadline: number;
+  readonly evidenceAfterMs: number;
+
+  constructor(
+    private readonly site: CallSite,
+    private readonly plan: CallPlan<E, T>,
+    readonly entry: InstanceEntry,
+    readonly number: number,
+    private readonly tried: readonly string[],
+  ) {
+    this.service = site.service;
+    this.method = plan.method;
+    this.path = plan.path;
+    this.headers = plan.headers;
+    this.idempotent = plan.idempotent;
+    this.policy = plan.policy;
+    this.state = site.state;
+    this.poolTimeoutMs = plan.poolTimeoutMs;
+    this.timeoutMs = plan.attemptTimeoutMs;
+    this.deadline = plan.deadline;
+    this.evidenceAfterMs = plan.attemptTimeoutMs / 2;
+  }
+
+  claimRetry(): boolean {
+    return claimRetry(this.site, this.plan, this.number, this.tried);
+  }
+
+  open(headers: Record<string, string>): Promise<E> {
+    return this.plan.open(this.entry, this, this.plan, headers);
+  }
+}
+
 /** Takes a retry if the call may have one: attempts left, time left, an instance left, budget left. */
 function claimRetry(
   site: CallSite,
   plan: Pick<CallPlan<Exchange, unknown>, 'maxAttempts' | 'deadline'>,
   attempt: number,
-  tried: ReadonlySet<string>,
+  tried: readonly string[],
 ): boolean {
   if (attempt >= plan.maxAttempts || plan.deadline - Date.now() <= 0 || !choose(site, tried, false)) return false;
   if (!site.budget.tryAcquire()) {
@@ -139,18 +161,18 @@ function claimRetry(
 }
 
 /** A passing instance not tried yet and not ejected, chosen by the balancer (or just any, to check one exists). */
-function choose(site: CallSite, tried: ReadonlySet<string>, pick = true): Instance | undefined {
+function choose(site: CallSite, tried: readonly string[], pick = true): Instance | undefined {
   const passing = site.instancer.instances();
   // Usually every passing instance is a candidate: then the list is handed over as it is,
   // without a filtered copy per call.
   let excluded = false;
   for (const instance of passing) {
-    if (tried.has(instance.id) || site.state.isEjected(instance.id)) {
+    if (tried.includes(instance.id) || site.state.isEjected(instance.id)) {
       excluded = true;
       break;
     }
   }
-  const candidates = excluded ? passing.filter((i) => !tried.has(i.id) && !site.state.isEjected(i.id)) : passing;
+  const candidates = excluded ? passing.filter((i) => !tried.includes(i.id) && !site.state.isEjected(i.id)) : passing;
   return pick ? site.balancer.pick(candidates) : candidates[0];
 }
 

@@ -1,5 +1,6 @@
 import { Readable, type Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Cancellation } from '../cancellation.js';
 import { createBalancer, type Balancer, type BalancerName } from '../balancer/index.js';
 import { upstreamFallbacks } from '../metrics.js';
 import type { Instance } from '../sd/instance.js';
@@ -28,7 +29,7 @@ export interface ServiceRequest {
   attemptTimeoutMs?: number;
   deadlineMs?: number;
   /** Cancels the call (and any retry), e.g. when the caller's own client disconnected. */
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /** Judges each attempt's outcome for this call (e.g. per gateway route); default: the client's. */
   retryPolicy?: RetryPolicy;
   /** request()/get()/post() only: the largest body buffered; default: the client's. */
@@ -97,11 +98,12 @@ export interface ServiceClientOptions {
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
-/** stream()'s consumer: hands the body over; the attempt ends when the body closes. */
-async function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: Error) => void): Promise<StreamingResponse> {
+/** stream()'s consumer: hands the body over; the attempt ends when the body closes. (Not async: nothing to wait for.) */
+function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: Error) => void): StreamingResponse {
   const end = endLater();
   const body = exchange.detach();
-  body.once('close', () => end(body.errored ?? undefined));
+  // 'on': a stream closes once, and once() would wrap the listener in a bound function.
+  body.on('close', () => end(body.errored ?? undefined));
   return { status: exchange.status, headers: exchange.headers, body, fromFallback: false };
 }
 
@@ -211,7 +213,9 @@ export class ServiceClient {
   async stream(request: ServiceRequest): Promise<StreamingResponse> {
     try {
       const { value, instance } = await this.call(request, this.openHttp, streamingAnswer);
-      return { ...value, instance };
+      // The answer is this call's own object: completed in place rather than copied.
+      value.instance = instance;
+      return value;
     } catch (error) {
       const answer = await this.fallback(error, request);
       return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
@@ -225,7 +229,15 @@ export class ServiceClient {
    */
   async upgrade(request: Omit<ServiceRequest, 'body' | 'method' | 'maxResponseBytes'>): Promise<UpgradeResponse> {
     const open: Opener<UpgradeExchange> = (target, limits, sent, headers) =>
-      openUpgrade(target.instance, { ...limits, path: sent.path, headers, signal: sent.signal });
+      openUpgrade(target.instance, {
+        poolTimeoutMs: limits.poolTimeoutMs,
+        timeoutMs: limits.timeoutMs,
+        deadline: limits.deadline,
+        evidenceAfterMs: limits.evidenceAfterMs,
+        path: sent.path,
+        headers,
+        signal: sent.signal,
+      });
     const consume: Consume<UpgradeExchange, Omit<UpgradeResponse, 'instance'>> = async (exchange, endLater) => {
       const end = endLater();
       const held = exchange.upgraded ? exchange.socket : exchange.body;

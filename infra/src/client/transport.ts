@@ -1,5 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { Cancellation } from '../cancellation.js';
 import type { Instance } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits, type AttemptTarget } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
@@ -26,7 +27,7 @@ export interface HttpRequest {
   path: string;
   body?: Buffer | string | Uint8Array;
   /** The caller's cancellation (e.g. its own client disconnected). */
-  signal?: AbortSignal;
+  signal?: Cancellation;
 }
 
 /** An instance as the transport addresses it. */
@@ -259,7 +260,7 @@ class UndiciExchange implements HttpExchange {
 
   detach(): Readable {
     this.clock.stopTimers();
-    this.body.once('close', () => this.clock.release());
+    this.body.on('close', () => this.clock.release());
     return this.body;
   }
 

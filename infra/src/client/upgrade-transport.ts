@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+import type { Cancellation } from '../cancellation.js';
 import type { Instance } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits } from './attempt-clock.js';
 import type { AttemptFailure } from './errors.js';
@@ -13,7 +14,7 @@ export interface UpgradeOptions extends AttemptLimits {
   path: string;
   /** Request headers, including `connection: upgrade` and `upgrade: <protocol>`. */
   headers: Record<string, string>;
-  signal?: AbortSignal;
+  signal?: Cancellation;
 }
 
 /** The instance's answer to an upgrade request: the switched connection, or a plain answer refusing it. */

@@ -52,7 +52,7 @@ export function trackInFlight(server: Server) {
   const responses = new Set<ServerResponse>();
   server.on('request', (_req, res: ServerResponse) => {
     responses.add(res);
-    res.once('close', () => responses.delete(res));
+    res.on('close', () => responses.delete(res));
   });
   return {
     closeConnectionsAfterResponse() {

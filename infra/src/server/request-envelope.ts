@@ -9,12 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, propagation, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import { INVALID_TRACEID, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, propagation, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { httpServerDuration, httpServerRequests } from '../metrics.js';
 import { tracer } from '../tracing.js';
 import { AccessLog } from './access-log.js';
 import type { HealthState } from './health.js';
+import { recordServerRequest } from './request-metrics.js';
 
 /** What the platform knows of one request; a dispatch and express read it, the envelope reports it. */
 export interface RequestRecord {
@@ -96,8 +96,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
     }
     // Never the raw path as a label: every unrouted request would mint a new metric series.
     const label = route ?? 'unmatched';
-    httpServerRequests.inc({ method, route: label, status: String(status) });
-    httpServerDuration.observe({ method, route: label }, seconds);
+    recordServerRequest(method, label, status, seconds);
     lines ??= new AccessLog(options.logger.child({}, { redact: { paths: [] } }));
     const line = { method, path, status, ms: Math.round(seconds * 1_000), requestId: record.requestId };
     lines.write(logAtInfo && !QUIET_PATHS.has(path) ? 'info' : 'debug', line);
@@ -123,11 +122,15 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
       // Attributes only for a span that records them (1 % of requests with the production
       // sampler): a dropped span's would be copied and checked for nothing.
       if (span.isRecording()) span.setAttributes({ 'http.request.method': req.method, 'url.path': path, 'http.request_id': requestId });
-      served = trace.setSpan(parent, span);
+      // A span with no valid context (tracing off: the API's no-op) adds nothing to `parent`: no
+      // context of its own (a copied Map) is made for it then.
+      if (span.spanContext().traceId !== INVALID_TRACEID) served = trace.setSpan(parent, span);
+      else served = parent;
     }
     const record: RequestRecord = { requestId, route: undefined, context: served };
     (res as Recorded)[RECORD] = record;
-    res.once('close', () => finish(req, res, record, path, started, span));
+    // 'on', not 'once': a response closes once, and once() wraps each listener in a bound function.
+    res.on('close', () => finish(req, res, record, path, started, span));
     return record;
   };
 }

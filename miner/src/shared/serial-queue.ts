@@ -1,3 +1,5 @@
+import type { Cancellation } from '@switchyard/infra';
+
 /** Raised when the queue already holds `limit` waiting tasks. */
 export class QueueFull extends Error {
   override name = 'QueueFull';
@@ -39,7 +41,7 @@ export class SerialQueue {
     return this.running;
   }
 
-  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  run<T>(task: () => Promise<T>, signal?: Cancellation): Promise<T> {
     if (signal?.aborted) return Promise.reject(new TaskAbandoned('caller went away before its turn'));
     if (!this.running && this.line.size === 0) return this.execute(task);
     if (this.line.size >= this.limit) {
