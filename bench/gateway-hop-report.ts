@@ -191,7 +191,9 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | tried and reverted: the log written in 4 KB batches (sonic-boom \`minLength\`, flushed every 100 ms) | 7961 → 8061 | 132 → 132 µs | none: the access line's cost is pino building it, not the write (ACCESS_LOG=false: 122 µs) |
 | access line and spans (session 2026-11-27, side by side with its start, 9552c30, interleaved rounds × 4 s; this machine ran ~1.6× slower than the rows above that day and swung widely): the access line built from pino's own prepared parts (level prefix, bindings, line end; byte for byte pino's line: infra/src/server/access-log.ts), ISO timestamps formatted once per second (infra/src/logger.ts), span attributes only on spans that record, and no client span under an unsampled parent: the parent's context goes on as it is (parent-based samplers only: infra/src/client/attempt.ts) | 6 pairs: 4007 → 4925, lower CPU in all 6; 8 pairs: 4377 → 4442, lower CPU in 4 of 8 | 6 pairs: 269 → 219 µs (min 218 → 188); 8 pairs: 245 → 243 µs (min 222 → 163): within this machine's noise end to end | in-process, without the machine's noise: an access line 3.1 → 0.5 µs (pino's info() and \`toISOString\` were 4.8 % and 1.5 % of the profile); a request's spans and propagation with the 1 % sampler 3.5 → 2.1 µs |
 | security headers (session 2026-11-27, second; judged by instructions per request, bench/hop-instructions.ts's method, tracing off, no flags): data answers get a data policy of 5 short headers (CSP \`default-src 'none'; frame-ancestors 'none'\`, nosniff, \`DENY\`, CORP, HSTS) instead of helmet's 12 (~600 bytes, a 250-byte CSP that node's header check scans on every request); helmet's set stays on the docs page; the token cache asked with the header as sent, before its regular expression runs (gateway/src/browser-policy.ts, verified-tokens.ts) | side by side with the session's start (the table's last row, tracing on, tsx): 4228 → 4992 | 265 → 214 µs; instructions per request 435 K → 401 K (helmet's 12 headers alone: 82 K, 19 %) | header-value checks (node's \`[^\\t\\x20-\\x7e\\x80-\\xff]\`) 13.8 K → 10.4 K, name checks 6.7 K → 4.2 K, the Bearer expression 4.6 K → 0 instructions per request |
-| start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after the start-up collection"); this is the image's \`--expose-gc\` path, so the container row | container row, same run as the table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
+| start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after a full collection"); this is the image's \`--expose-gc\` path, so the container row | container row, same run as the table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
+| allocations and listeners (session 2026-11-27, third; judged by bytes allocated per request, V8's \`--trace-gc\` account, which repeats within ~2 % here): server request metrics counted into plain numbers per (method, route) and handed to prom-client when read (infra/src/server/request-metrics.ts); the client-gone cancellation one object and one \`close\` listener instead of an AbortController (infra/src/cancellation.ts); \`close\` listeners with \`on\` (\`once\` wraps each in a bound function); no context made for the no-op span (tracing off); the retry loop's attempt one class instance, the breaker running its \`run()\` in one async function, stream()'s consumer synchronous (infra/src/client); request and answer headers copied straight into their result, prefix checks only for names starting with a prefix's letter, the data policy set by an indexed loop (its \`for...of\` destructuring alone was 3 % of the bytes); no body read and no \`.catch\` closure for a bodiless request (gateway/src) | side by side with cde2efa (the table above, tracing on, 3 rounds; with the next row, which changes little for this tsx row: it forces no collection): 1509 / 2058 / 2268 → 2008 / 2273 / 2513 | 762 / 514 / 474 → 578 / 466 / 415 µs; instructions per request within this run's noise (section "Gateway hop in instructions") | bytes allocated per proxied request 42.5 → 35.7 KB, tracing off (2 runs before: 42.3, 42.7; the raw proxy: 16.6); prom-client's labels and the AbortController no longer appear in a sampling heap profile |
+| a tick object held for the life of each service (infra/src/runtime/tick-object-pin.ts): after a memory-reducing full collection that finds no tick object alive, nextTick stays slow; the start-up collection runs inside a tick since the row above, and V8's own memory-reducing collections can still land between ticks | container row of the table above | nextTick after the start-up collection: 1.05-1.74× → 0.94-1.00× of its speed without it (section "process.nextTick after a full collection") | under valgrind, where V8's memory reducer runs such collections: V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\`) 101 K → 34 K instructions per request |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -210,18 +212,38 @@ ${profile.top}
 
 ### What is left
 
-- **0.6× the raw proxy is out of reach with every feature on.** The hop costs ~3× the raw
-  proxy's CPU per request (the table's CPU column) and 2.2–2.6× its instructions (section "Gateway
-  hop in instructions"); 0.6× would need about 1.7×. The profile is flat: the socket writes (the
-  client's answer, the upstream request: most of which the raw proxy pays too), Node's http,
-  undici, GC, and no layer of ours above ~6 %. Counted in instructions, the gap is spread the same
-  way: garbage collection (41 K against 1.4 K per request: the gateway allocates ~45 KB per request,
-  the raw proxy ~18 KB), property-access stubs (81 K against 37 K: header objects and node's
-  header dictionaries are megamorphic), builtins (62 K against 24 K: header checks, string
-  building), our JavaScript and node's. Each feature measured on its own costs about what is
+- **0.6× the raw proxy is out of reach with every feature on.** On this machine (2026-11-27,
+  evening: syscalls cost more, every row ran ~2.5× slower than the day's earlier table) the
+  gateway reached 0.56× tracing off and 0.47× on, because the kernel's share (the socket writes
+  both proxies pay) is larger here; in CPU per request it is ~2× the raw proxy (377 against 198 µs
+  tracing off), and 2.5-2.6× its instructions (section "Gateway hop in instructions"). The profile
+  is flat: the socket writes, Node's http, undici, GC, and no layer of ours above ~6 %. It
+  allocates 35.7 KB per request against the raw proxy's 16.6 KB: in a sampling heap profile the
+  largest are node's tick objects (7.5 %: streams and http schedule a dozen nextTicks per
+  request), node's header string (\`_storeHeader\`, 5 %) and header dictionary (growing with each
+  \`setHeader\`, ~5 %), the access line (3 %), undici's request header (3 %), and the client's
+  attempt chain (promises of ~10 async steps: ServiceClient, retry loop, breaker, opossum,
+  attempt, transport, undici; ~16 % together). Each feature measured on its own costs about what is
   missing: the access log (ACCESS_LOG=false: −28 K instructions, 7 %), tracing at a 1 % sampler
   (a span made and dropped, the context propagated), the rate limits, the security headers and
   the token check. Dropping any of them is not on the table (the issue rules it out).
+- **The container's \`--max-semi-space-size=4\`** makes ~6× more scavenges under load (450-525
+  against 68-79 over ~40 000 requests at 8 connections) for the same 36 KB per request; CPU per
+  request with it was 368-394 µs against 315-332 µs without it in 2 of 2 alternating runs
+  (8 s at 8 connections, compiled gateway), though a run with a 16 MiB cap measured 384 µs: a
+  possible 10-15 %, not yet told apart from this machine's noise. The cap was chosen for idle RSS
+  before the start-up collection shrank the young generation anyway; raising it would need the
+  footprint bench's "under load" figures (with 16 MiB: 210 MiB of RSS after load against 183).
+  In the table above the container row (compiled, the image's flags) took 512-669 µs per request
+  against the tsx row's 415-578 µs.
+- **Old-generation growth under load**: each scavenge promotes ~1 MiB (\`--trace-gc\`: the old
+  generation climbs ~18 MiB per 15 scavenges until a full collection takes it from ~95 back to
+  23 MiB); V8 keeps the pages committed after it, so the gateway's RSS stays at its peak. What
+  survives two scavenges per request is not yet identified.
+- **The access line's write** shows as 5-8 % of the main thread's samples (\`writeString\`, pino's
+  asynchronous write queued to libuv's pool) in CPU profiles on this machine; batching lines
+  (sonic-boom \`minLength\`, row above) measured no different on the earlier machine and was not
+  measured again here.
 - **Writing the access log synchronously** (pino's destination with \`sync: true\`, one write(2) on
   the main thread instead of a job on libuv's pool) counted 401 K → 389 K instructions per
   request, most of it in GC, within ~3 % noise: not taken, as a slow stdout would then stall

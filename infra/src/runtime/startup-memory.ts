@@ -16,8 +16,9 @@
  * 24): every tick object was then built through V8's runtime (the symbol-keyed properties of its
  * object literal, `Runtime_DefineKeyedOwnPropertyInLiteral`), which cost the gateway ~70 000
  * instructions per proxied request, ~17 % (BENCHMARKS.md, "Gateway hop"). With a tick object alive
- * during the collection, as inside a tick's callback, nextTick keeps its speed. bench/next-tick-after-gc.ts
- * measures both placements side by side.
+ * during the collection, as inside a tick's callback, nextTick keeps most of its speed, and all of
+ * it with the tick object every service holds for good (tick-object-pin.ts). bench/next-tick-after-gc.ts
+ * measures the placements side by side.
  */
 
 /**

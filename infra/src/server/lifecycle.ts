@@ -8,6 +8,7 @@ import { Registrar } from '../consul/registrar.js';
 import { createLogger, type Logger } from '../logger.js';
 import { registerStoreInstrumentations, startTracing, type TracingHandle } from '../tracing.js';
 import { releaseStartupMemory } from '../runtime/startup-memory.js';
+import { pinTickObjectShape } from '../runtime/tick-object-pin.js';
 import { createAdminApp, createApp, requestListener } from './app.js';
 import { createServiceContext, platformConfigShape, type ContextResources, type PlatformConfig } from './context.js';
 import { markDegrading, runProbes, type HealthState, type Probe } from './health.js';
@@ -32,6 +33,8 @@ export async function startService<E extends z.ZodRawShape = {}>(
   options: { stopRequested?: AbortSignal } = {},
 ): Promise<RunningService> {
   type Config = PlatformConfig & z.infer<z.ZodObject<E>>;
+  // Before the start-up collection: nextTick keeps its speed after it (tick-object-pin.ts).
+  pinTickObjectShape();
   const env = { ...process.env };
   if (env.PORT === undefined && spec.defaultPort !== undefined) env.PORT = String(spec.defaultPort);
   const config = loadConfig({ ...platformConfigShape, ...(spec.config ?? ({} as E)) }, env) as Config;
