@@ -229,9 +229,10 @@ ${profile.top}
   the token check. Dropping any of them is not on the table (the issue rules it out).
 - **The container's \`--max-semi-space-size=4\`** makes ~6× more scavenges under load (450-525
   against 68-79 over ~40 000 requests at 8 connections) for the same 36 KB per request; CPU per
-  request with it was 368-394 µs against 315-332 µs without it in 2 of 2 alternating runs
-  (8 s at 8 connections, compiled gateway), though a run with a 16 MiB cap measured 384 µs: a
-  possible 10-15 %, not yet told apart from this machine's noise. The cap was chosen for idle RSS
+  request with it (4 runs, alone or with \`--expose-gc\`) was 368-394 µs against 315-332 µs with
+  V8's defaults (2 runs), but \`--expose-gc\` alone measured 318 and 398 µs and a 16 MiB cap 384 µs
+  (8 s at 8 connections, compiled gateway, alternating): a possible 10-15 %, not told apart from
+  this machine's noise. The cap was chosen for idle RSS
   before the start-up collection shrank the young generation anyway; raising it would need the
   footprint bench's "under load" figures (with 16 MiB: 210 MiB of RSS after load against 183).
   In the table above the container row (compiled, the image's flags) took 512-669 µs per request
