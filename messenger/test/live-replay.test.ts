@@ -62,6 +62,18 @@ describe('messenger live socket: live events and resume (real processes, MariaDB
     for (const socket of [anaSocket, boSocket, cySocket]) socket.ws.close();
   });
 
+  it('sends a message once to a socket that hears it announced again (a retried send)', async () => {
+    const boSocket = await connect(bo);
+    const key = `retried-${s.run}`;
+    const first = await s.send(ana, chatId, 'sent twice', key);
+    const retry = await s.api(ana, 'POST', `/chats/${chatId}/messages`, { body: { text: 'sent twice', clientMessageId: key } });
+    expect(retry.status).toBe(200);
+    const next = await s.send(ana, chatId, 'the one after');
+    expect(await boSocket.next()).toEqual({ type: 'message', message: first });
+    expect(await boSocket.next()).toEqual({ type: 'message', message: next });
+    boSocket.ws.close();
+  });
+
   it('replays what a resumed socket missed, once each and in id order, before live events', async () => {
     const seen = await s.send(ana, chatId, 'seen');
     const missed = [await s.send(ana, chatId, 'missed 1'), await s.send(bo, chatId, 'missed 2'), await s.send(ana, chatId, 'missed 3')];

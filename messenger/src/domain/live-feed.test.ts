@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api.js';
-import { startFeed, type FeedBus, type FeedSocket, type Missed, type ReplayStore } from './live-feed.js';
+import { RECENT_LIVE_IDS, startFeed, type FeedBus, type FeedSocket, type Missed, type ReplayStore } from './live-feed.js';
 
 const message = (id: string): Message => ({
   id,
@@ -112,6 +112,26 @@ describe('startFeed', () => {
     publish('user:u1', event('7'));
     publish('user:u1', event('9'));
     expect(sent.map((e) => e.message.id)).toEqual(['4', '6', '7', '8', '9']);
+  });
+
+  it('sends a message announced twice once (a retried send announces it again), within the recent-id window', async () => {
+    const { bus, confirm, publish } = fakeBus();
+    const { socket, sent } = fakeSocket();
+    const { store } = fakeStore({ overlap: [], after: [message('2')], truncated: false });
+    confirm();
+    await startFeed(socket, '1', bus, store, { replayLimit: 1 });
+    publish('user:u1', event('3'));
+    publish('user:u1', event('3'));
+    publish('user:u1', event('2'));
+    publish('user:u1', { type: 'read', chatId: '1', userId: 'u2', upTo: '3' });
+    publish('user:u1', { type: 'read', chatId: '1', userId: 'u2', upTo: '3' });
+    expect(sent.map((e) => e.message?.id ?? e.type)).toEqual(['2', '3', 'read', 'read']);
+    // Bounded: once enough newer messages went by, the oldest id is forgotten.
+    for (let i = 0; i < 2 + RECENT_LIVE_IDS; i++) publish('user:u1', event(String(100 + i)));
+    sent.length = 0;
+    publish('user:u1', event('3'));
+    publish('user:u1', event(String(100 + RECENT_LIVE_IDS)));
+    expect(sent.map((e) => e.message.id)).toEqual(['3']);
   });
 
   it('past the replay limit: resync with the newest id instead of the replay', async () => {

@@ -1,4 +1,7 @@
 import type { Message } from '../api.js';
+// The client's window is plain data code with no browser or server dependency: the socket's
+// server side keeps the same kind of window for what it sent.
+import { DedupeWindow } from '../client/dedupe-window.js';
 import { userTopic } from './live-events.js';
 
 /**
@@ -11,12 +14,14 @@ import { userTopic } from './live-events.js';
  *   2. wait until Redis confirmed the subscription (from then on every publish reaches us);
  *   3. read the missed messages from MySQL and send them;
  *   4. send the buffered events, minus the messages the replay already sent;
- *   5. pass live events straight through (still minus replayed messages: a message committed
+ *   5. pass live events straight through (still minus messages already sent: a message committed
  *      before the read may have its publish arrive after it).
  * A message committed before step 3's read is in the replay; one committed after is published
  * after step 2, so it is in the buffer or live. Either way the client gets it, and the server
- * sends it once per connection. Across connections the client dedupes by id (the replay overlaps
- * what it had, see ReplayStore.missedSince).
+ * sends it once per connection: a message can also be announced twice (a retried send announces
+ * again, Messages.send), and the connection drops an id it sent recently (the last
+ * 2 × replay limit + RECENT_LIVE_IDS ids). Across connections the client dedupes by id (the replay
+ * overlaps what it had, see ReplayStore.missedSince).
  *
  * If the bus later loses Redis, events stop arriving without a word: the socket is closed (1013)
  * so the client resumes, and step 3 brings back what was missed.
@@ -72,6 +77,11 @@ export interface FeedSocket {
 
 /** At most this many messages after `since` are replayed on one connect (plus the overlap); past it, `resync`. */
 export const REPLAY_LIMIT = 1000;
+/**
+ * Message ids sent live that a connection remembers, beyond its replay: a second announcement of
+ * a message (a retried send) comes within seconds of the first.
+ */
+export const RECENT_LIVE_IDS = 256;
 /** Events heard while the replay is read; a burst past this closes the socket (it resumes). */
 export const CONNECT_BUFFER_LIMIT = 5000;
 /** 1013 Try Again Later: the client reconnects with its `since`, nothing is lost. */
@@ -91,14 +101,14 @@ export async function startFeed(
   { replayLimit = REPLAY_LIMIT, bufferLimit = CONNECT_BUFFER_LIMIT }: LiveFeedOptions = {},
 ): Promise<void> {
   const userId = socket.user.id;
-  // Bounded by twice the replay limit: the ids this connection already sent from the store.
-  const replayed = new Set<string>();
+  // The ids this connection sent, from the store (at most twice the replay limit) and live.
+  const sent = new DedupeWindow(2 * replayLimit + RECENT_LIVE_IDS);
   let buffer: Array<Record<string, unknown>> | undefined = [];
   let closed = false;
 
   const deliver = (event: Record<string, unknown>) => {
     const id = messageIdOf(event);
-    if (id !== undefined && replayed.has(id)) return;
+    if (id !== undefined && !sent.firstTime(id)) return;
     socket.send(event);
   };
   const unsubscribe = bus.subscribe(userTopic(userId), (event) => {
@@ -134,8 +144,7 @@ export async function startFeed(
       socket.send({ type: 'resync', reason: 'too_many_missed', upTo: await store.latestMessageId(userId) } satisfies FeedEvent);
     } else {
       for (const message of [...missed.overlap, ...missed.after]) {
-        replayed.add(message.id);
-        socket.send({ type: 'message', message } satisfies FeedEvent);
+        if (sent.firstTime(message.id)) socket.send({ type: 'message', message } satisfies FeedEvent);
       }
     }
   }

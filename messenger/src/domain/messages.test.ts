@@ -56,17 +56,21 @@ const code = async (work: Promise<unknown>) => {
 };
 
 describe('sending', () => {
-  it('stores once per clientMessageId and announces only the first store, to every member', async () => {
+  it('stores once per clientMessageId and announces the stored message on every attempt, to every member', async () => {
     const f = fakes();
     const first = await f.messages.send(ANA, '1', 'hello', 'k1');
     expect(first.created).toBe(true);
+    const announced = [
+      { topic: `user:${ANA}`, event: { type: 'message', message: first.message } },
+      { topic: `user:${BO}`, event: { type: 'message', message: first.message } },
+    ];
+    expect(f.published).toEqual(announced);
+    // The retry's announcement may be the only one (the first instance died before publishing):
+    // the same message again, which sockets that already sent it drop (live-feed.test.ts).
     const again = await f.messages.send(ANA, '1', 'hello', 'k1');
     expect(again).toEqual({ message: first.message, created: false });
     expect(f.stored).toHaveLength(1);
-    expect(f.published).toEqual([
-      { topic: `user:${ANA}`, event: { type: 'message', message: first.message } },
-      { topic: `user:${BO}`, event: { type: 'message', message: first.message } },
-    ]);
+    expect(f.published).toEqual([...announced, ...announced]);
     // The same key of another author is another message.
     expect((await f.messages.send(BO, '1', 'hello', 'k1')).created).toBe(true);
   });
@@ -76,7 +80,10 @@ describe('sending', () => {
     const winner = { id: '7', chatId: '1', authorId: ANA, text: 'hi', clientMessageId: 'k2', createdAt: new Date(0).toISOString() };
     f.loseRaceTo(winner);
     expect(await f.messages.send(ANA, '1', 'hi', 'k2')).toEqual({ message: winner, created: false });
-    expect(f.published).toEqual([]);
+    expect(f.published.map((p) => p.event)).toEqual([
+      { type: 'message', message: winner },
+      { type: 'message', message: winner },
+    ]);
   });
 
   it('refuses a key reused for another text (409), and non-members with chat_not_found', async () => {

@@ -24,17 +24,26 @@ export class Messages {
 
   /**
    * Stores the message once per (author, clientMessageId): a retry, also one racing the first
-   * attempt on another instance, gets the stored message back (created false) and announces
-   * nothing again. Only the first store announces it; a client that missed that event (a publish
-   * lost with its instance between commit and publish) recovers it when it resumes.
+   * attempt on another instance, gets the stored message back (created false).
+   *
+   * Every attempt announces the message, the retry too: the first attempt's instance may have died
+   * between its commit and its publish, and then the retry's announcement is the only one. Sockets
+   * on that instance would get the message back when they resume, but sockets on the others never
+   * resume, so without it they would never see the message. A socket sends each message id once
+   * (live-feed.ts), so the sockets that did get the first announcement drop the second.
    */
   async send(authorId: string, chatId: string, text: string, clientMessageId: string): Promise<SendOutcome> {
     const members = await this.membersFor(chatId, authorId);
+    const outcome = await this.storeOnce(chatId, authorId, text, clientMessageId);
+    await announce(this.events, members, { type: 'message', message: outcome.message }, this.onPublishError);
+    return outcome;
+  }
+
+  private async storeOnce(chatId: string, authorId: string, text: string, clientMessageId: string): Promise<SendOutcome> {
     const earlier = await this.store.byClientMessageId(authorId, clientMessageId);
     if (earlier) return { message: sameMessage(earlier, chatId, text), created: false };
-    let message: Message;
     try {
-      message = await this.store.insert(chatId, authorId, text, clientMessageId);
+      return { message: await this.store.insert(chatId, authorId, text, clientMessageId), created: true };
     } catch (error) {
       if (!(error instanceof DuplicateClientMessageId)) throw error;
       // A concurrent attempt with the same key committed first: answer what it stored.
@@ -42,8 +51,6 @@ export class Messages {
       if (!stored) throw error;
       return { message: sameMessage(stored, chatId, text), created: false };
     }
-    await announce(this.events, members, { type: 'message', message }, this.onPublishError);
-    return { message, created: true };
   }
 
   async page(userId: string, chatId: string, options: { cursor?: string; before?: string; limit: number }): Promise<Page<Message>> {
