@@ -8,6 +8,8 @@ export interface WrkResult {
   rps: number;
   /** The proxy process's CPU time (user + system) per request served, µs. */
   cpuUsPerRequest?: number;
+  /** The proxy process's read and write system calls per request served (/proc/<pid>/io). */
+  ioCallsPerRequest?: number;
   p50Us: number;
   p99Us: number;
   non2xx: number;
@@ -23,7 +25,7 @@ export interface RunShape {
 }
 
 export function resultTable(names: string[], many: Record<string, WrkResult[]>, one: Record<string, WrkResult[]>): string {
-  const med = (rs: WrkResult[], key: Exclude<keyof WrkResult, 'cpuUsPerRequest'>) => median(rs.map((r) => r[key]));
+  const med = (rs: WrkResult[], key: Exclude<keyof WrkResult, 'cpuUsPerRequest' | 'ioCallsPerRequest'>) => median(rs.map((r) => r[key]));
   const raw = med(many[names[1]!]!, 'rps');
   const directP50 = med(one[names[0]!]!, 'p50Us');
   const directP99 = med(one[names[0]!]!, 'p99Us');
@@ -35,7 +37,8 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     const added = i === 0 ? `— (${fmt(p50, 0)} µs)` : `${signed(p50 - directP50)} µs`;
     const addedP99 = i === 0 ? `— (${fmt(p99, 0)} µs)` : `${signed(p99 - directP99)} µs`;
     const cpu = i === 0 ? '—' : `${fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0)} µs`;
-    return `| ${name} | ${fmt(Math.min(...rs.map((r) => r.rps)), 0)} | ${fmt(med(rs, 'rps'), 0)} | ${i === 0 ? '—' : `${fmt(med(rs, 'rps') / raw, 2)}×`} | ${cpu} | ${added} | ${addedP99} | ${bad} |`;
+    const calls = i === 0 ? '—' : fmt(median(rs.map((r) => r.ioCallsPerRequest ?? 0)), 2);
+    return `| ${name} | ${fmt(Math.min(...rs.map((r) => r.rps)), 0)} | ${fmt(med(rs, 'rps'), 0)} | ${i === 0 ? '—' : `${fmt(med(rs, 'rps') / raw, 2)}×`} | ${cpu} | ${calls} | ${added} | ${addedP99} | ${bad} |`;
   });
   const gw = (i: number) => med(many[names[i]!]!, 'rps');
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -57,8 +60,8 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
     ? ` Same run, ${before.replace(/, tracing on$/, '')}: ${fmt(med(many[before]!, 'rps') / raw, 2)}× the raw proxy, ${fmt(cpuOf(before), 0)} µs CPU per request (today ${fmt(cpuOf(names[2]!), 0)} µs).`
     : '';
   return [
-    `| path | min req/s | median req/s | vs raw Node proxy | proxy CPU per request | added p50 at 1 connection | added p99 at 1 connection | non-2xx + socket errors |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| path | min req/s | median req/s | vs raw Node proxy | proxy CPU per request | proxy reads + writes per request | added p50 at 1 connection | added p99 at 1 connection | non-2xx + socket errors |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     goals + compiled + baseline,
@@ -164,7 +167,11 @@ this load), tracing with a **parent-based ratio sampler, ${Number(SAMPLE_RATIO) 
 unset, every trace is sampled) exported over OTLP to the local Jaeger, or no exporter at all
 (tracing off: the OpenTelemetry API's no-op). "Proxy CPU per request" is the proxy process's CPU
 time (user + system, from /proc) over the requests it served at ${CONNECTIONS} connections: it measures a change
-even when the shared machine's load moves the req/s.
+even when the shared machine's load moves the req/s. "Reads + writes" are the read and write system
+calls the proxy made per request (/proc/<pid>/io, every thread; the kernel counts them at full
+speed, so they do not move with the machine's load): a keep-alive hop needs 4 (the request read
+from the client and written upstream, the answer read and written back); what is above 4 is the
+proxy's own (its log lines, Redis, OTLP export).
 
 ${table}
 
@@ -190,10 +197,10 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | headers: one loop, no set built for a plain \`Connection: keep-alive\`; the relay's listeners as one object's methods (no \`__name\` per request under tsx) | within noise | within noise | \`__name\` 2.4 % → 0, \`selectEndToEnd\` 1.4 % → ~0.8 % |
 | tried and reverted: the log written in 4 KB batches (sonic-boom \`minLength\`, flushed every 100 ms) | 7961 → 8061 | 132 → 132 µs | none: the access line's cost is pino building it, not the write (ACCESS_LOG=false: 122 µs) |
 | access line and spans (session 2026-11-27, side by side with its start, 9552c30, interleaved rounds × 4 s; this machine ran ~1.6× slower than the rows above that day and swung widely): the access line built from pino's own prepared parts (level prefix, bindings, line end; byte for byte pino's line: infra/src/server/access-log.ts), ISO timestamps formatted once per second (infra/src/logger.ts), span attributes only on spans that record, and no client span under an unsampled parent: the parent's context goes on as it is (parent-based samplers only: infra/src/client/attempt.ts) | 6 pairs: 4007 → 4925, lower CPU in all 6; 8 pairs: 4377 → 4442, lower CPU in 4 of 8 | 6 pairs: 269 → 219 µs (min 218 → 188); 8 pairs: 245 → 243 µs (min 222 → 163): within this machine's noise end to end | in-process, without the machine's noise: an access line 3.1 → 0.5 µs (pino's info() and \`toISOString\` were 4.8 % and 1.5 % of the profile); a request's spans and propagation with the 1 % sampler 3.5 → 2.1 µs |
-| security headers (session 2026-11-27, second; judged by instructions per request, bench/hop-instructions.ts's method, tracing off, no flags): data answers get a data policy of 5 short headers (CSP \`default-src 'none'; frame-ancestors 'none'\`, nosniff, \`DENY\`, CORP, HSTS) instead of helmet's 12 (~600 bytes, a 250-byte CSP that node's header check scans on every request); helmet's set stays on the docs page; the token cache asked with the header as sent, before its regular expression runs (gateway/src/browser-policy.ts, verified-tokens.ts) | side by side with the session's start (the table's last row, tracing on, tsx): 4228 → 4992 | 265 → 214 µs; instructions per request 435 K → 401 K (helmet's 12 headers alone: 82 K, 19 %) | header-value checks (node's \`[^\\t\\x20-\\x7e\\x80-\\xff]\`) 13.8 K → 10.4 K, name checks 6.7 K → 4.2 K, the Bearer expression 4.6 K → 0 instructions per request |
-| start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after a full collection"); this is the image's \`--expose-gc\` path, so the container row | container row, same run as the table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
-| allocations and listeners (session 2026-11-27, third; judged by bytes allocated per request, V8's \`--trace-gc\` account, which repeats within ~2 % here): server request metrics counted into plain numbers per (method, route) and handed to prom-client when read (infra/src/server/request-metrics.ts); the client-gone cancellation one object and one \`close\` listener instead of an AbortController (infra/src/cancellation.ts); \`close\` listeners with \`on\` (\`once\` wraps each in a bound function); no context made for the no-op span (tracing off); the retry loop's attempt one class instance, the breaker running its \`run()\` in one async function, stream()'s consumer synchronous (infra/src/client); request and answer headers copied straight into their result, prefix checks only for names starting with a prefix's letter, the data policy set by an indexed loop (its \`for...of\` destructuring alone was 3 % of the bytes); no body read and no \`.catch\` closure for a bodiless request (gateway/src) | side by side with cde2efa (the table above, tracing on, 3 rounds; with the next row, which changes little for this tsx row: it forces no collection): 1509 / 2058 / 2268 → 2008 / 2273 / 2513 | 762 / 514 / 474 → 578 / 466 / 415 µs; instructions per request within this run's noise (section "Gateway hop in instructions") | bytes allocated per proxied request 42.5 → 35.7 KB, tracing off (2 runs before: 42.3, 42.7; the raw proxy: 16.6); prom-client's labels and the AbortController no longer appear in a sampling heap profile |
-| a tick object held for the life of each service (infra/src/runtime/tick-object-pin.ts): after a memory-reducing full collection that finds no tick object alive, nextTick stays slow; the start-up collection runs inside a tick since the row above, and V8's own memory-reducing collections can still land between ticks | container row of the table above | nextTick after the start-up collection: 1.05-1.74× → 0.94-1.00× of its speed without it (section "process.nextTick after a full collection") | under valgrind, where V8's memory reducer runs such collections: V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\`) 101 K → 34 K instructions per request |
+| security headers (session 2026-11-27, second; judged by instructions per request, bench/hop-instructions.ts's method, tracing off, no flags): data answers get a data policy of 5 short headers (CSP \`default-src 'none'; frame-ancestors 'none'\`, nosniff, \`DENY\`, CORP, HSTS) instead of helmet's 12 (~600 bytes, a 250-byte CSP that node's header check scans on every request); helmet's set stays on the docs page; the token cache asked with the header as sent, before its regular expression runs (gateway/src/browser-policy.ts, verified-tokens.ts) | side by side with the session's start (that day's table, its last row, tracing on, tsx): 4228 → 4992 | 265 → 214 µs; instructions per request 435 K → 401 K (helmet's 12 headers alone: 82 K, 19 %) | header-value checks (node's \`[^\\t\\x20-\\x7e\\x80-\\xff]\`) 13.8 K → 10.4 K, name checks 6.7 K → 4.2 K, the Bearer expression 4.6 K → 0 instructions per request |
+| start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after a full collection"); this is the image's \`--expose-gc\` path, so the container row | container row of that day's table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
+| allocations and listeners (session 2026-11-27, third; judged by bytes allocated per request, V8's \`--trace-gc\` account, which repeats within ~2 % here): server request metrics counted into plain numbers per (method, route) and handed to prom-client when read (infra/src/server/request-metrics.ts); the client-gone cancellation one object and one \`close\` listener instead of an AbortController (infra/src/cancellation.ts); \`close\` listeners with \`on\` (\`once\` wraps each in a bound function); no context made for the no-op span (tracing off); the retry loop's attempt one class instance, the breaker running its \`run()\` in one async function, stream()'s consumer synchronous (infra/src/client); request and answer headers copied straight into their result, prefix checks only for names starting with a prefix's letter, the data policy set by an indexed loop (its \`for...of\` destructuring alone was 3 % of the bytes); no body read and no \`.catch\` closure for a bodiless request (gateway/src) | side by side with cde2efa (that session's table, tracing on, 3 rounds; with the next row, which changes little for this tsx row: it forces no collection): 1509 / 2058 / 2268 → 2008 / 2273 / 2513 | 762 / 514 / 474 → 578 / 466 / 415 µs; instructions per request within this run's noise (section "Gateway hop in instructions") | bytes allocated per proxied request 42.5 → 35.7 KB, tracing off (2 runs before: 42.3, 42.7; the raw proxy: 16.6); prom-client's labels and the AbortController no longer appear in a sampling heap profile |
+| a tick object held for the life of each service (infra/src/runtime/tick-object-pin.ts): after a memory-reducing full collection that finds no tick object alive, nextTick stays slow; the start-up collection runs inside a tick since the row above, and V8's own memory-reducing collections can still land between ticks | container row of that session's table | nextTick after the start-up collection: 1.05-1.74× → 0.94-1.00× of its speed without it (section "process.nextTick after a full collection") | under valgrind, where V8's memory reducer runs such collections: V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\`) 101 K → 34 K instructions per request |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -212,11 +219,15 @@ ${profile.top}
 
 ### What is left
 
-- **0.6× the raw proxy is out of reach with every feature on.** On this machine (2026-11-27,
-  evening: syscalls cost more, every row ran ~2.5× slower than the day's earlier table) the
-  gateway reached 0.56× tracing off and 0.47× on, because the kernel's share (the socket writes
-  both proxies pay) is larger here; in CPU per request it is ~2× the raw proxy (377 against 198 µs
-  tracing off), and 2.5-2.6× its instructions (section "Gateway hop in instructions"). The profile
+- **0.6× the raw proxy is out of reach with every feature on.** On this machine (2026-11-28: syscalls
+  cost more than on the machine of the earlier rows, and it swung ±30 % between rounds) the gateway
+  reached 0.47× tracing off and 0.43× on (the day before, on another machine: 0.56× and 0.47×);
+  in CPU per request it is 2-2.6× the raw proxy (219 and 274 against 106 µs), and 2.5-2.6× its
+  instructions (section "Gateway hop in instructions"). It makes the raw proxy's system calls (the
+  table's reads + writes column: 4.30 against 4.03), so the whole gap is user-space work: ours,
+  node's http and undici's for the headers we add, and the garbage. Here it is on par with express
+  + http-proxy-middleware (0.92-0.93× its req/s, CPU 219-274 against 235-259 µs), which Node 24's
+  keep-alive default made much faster than the issue's table shows (below). The profile
   is flat: the socket writes, Node's http, undici, GC, and no layer of ours above ~6 %. It
   allocates 35.7 KB per request against the raw proxy's 16.6 KB: in a sampling heap profile the
   largest are node's tick objects (7.5 %: streams and http schedule a dozen nextTicks per
@@ -235,31 +246,42 @@ ${profile.top}
   this machine's noise. The cap was chosen for idle RSS
   before the start-up collection shrank the young generation anyway; raising it would need the
   footprint bench's "under load" figures (with 16 MiB: 210 MiB of RSS after load against 183).
-  In the table above the container row (compiled, the image's flags) took 512-669 µs per request
-  against the tsx row's 415-578 µs.
+  In the 2026-11-27 table the container row (compiled, the image's flags) took 512-669 µs per
+  request against the tsx row's 415-578 µs; in today's, 284-378 against 234-306 µs.
 - **Old-generation growth under load**: each scavenge promotes ~1 MiB (\`--trace-gc\`: the old
   generation climbs ~18 MiB per 15 scavenges until a full collection takes it from ~95 back to
   23 MiB); V8 keeps the pages committed after it, so the gateway's RSS stays at its peak. What
   survives two scavenges per request is not yet identified.
 - **The access line's write** shows as 5-8 % of the main thread's samples (\`writeString\`, pino's
-  asynchronous write queued to libuv's pool) in CPU profiles on this machine; batching lines
-  (sonic-boom \`minLength\`, row above) measured no different on the earlier machine and was not
-  measured again here.
+  asynchronous write queued to libuv's pool) in CPU profiles, ~16 µs per request, yet pino's
+  destination called \`fs.write\` 0.07 times per request (counted by wrapping it: ~14 lines per
+  write at 32 connections, its own coalescing while a write is in flight): the samples are the
+  main thread descheduled after waking the pool's thread on a 2-core machine, not work of its
+  own. Measured on 2026-11-28 (6 interleaved rounds × 4 s at 32 connections, tracing off): the
+  lines gathered per event-loop turn and written synchronously once per turn (0.07 writes per
+  request, no pool), the same gathered and written through the pool, today's destination, and
+  ACCESS_LOG=false: medians 4903 / 5233 / 5317 / 6277 req/s, CPU 178 / 177 / 185 / 192 µs per
+  request, each row's rounds spread over ±40 %: no difference this machine can show, so not taken.
 - **Writing the access log synchronously** (pino's destination with \`sync: true\`, one write(2) on
   the main thread instead of a job on libuv's pool) counted 401 K → 389 K instructions per
   request, most of it in GC, within ~3 % noise: not taken, as a slow stdout would then stall
   the event loop.
-- **Per request, syscalls** (strace on the gateway's threads at 4 connections): one read of the
-  request, one write upstream, one read of the answer, one writev to the client, as the raw
-  proxy; plus the access line, which pino's default destination writes asynchronously: one
-  \`fs.write\` on libuv's pool per line (a futex wake-up and an eventfd read on the main thread).
-  Batching lines (sonic-boom \`minLength\`) measured no different in CPU (row above).
+- **Per request, system calls** (the table's reads + writes, /proc/<pid>/io at full speed): one
+  read of the request, one write upstream, one read of the answer, one writev to the client, as
+  the raw proxy; the gateway's 0.27-0.28 more are the access lines (0.07 \`fs.write\`), the pool's
+  wake-ups for them (eventfd), the rate limits' lease round trips to Redis and the OTLP export.
+  Under strace (which slows the process until every turn serves one request) the same gateway
+  shows one \`fs.write\` per line and a futex per line: counts taken under strace overstate what
+  batching would save.
 - **Scavenges are the GC cost**: V8's young-generation collections ran 1–7 ms each under this
   load (their wall time, on a 2-core machine shared with wrk and the backend), one per ~45
   requests with the image's 4 MiB semi-spaces and one per ~500 with V8's default; CPU per
   request was the same either way.
 - **Added p50 at 1 connection is the serial path's CPU**: one request at a time, the gateway's
   CPU per request plus its wake-ups; it moves with the CPU per request, not with anything that waits.
+  On this machine the raw proxy itself adds +367 µs to the direct call's 132 µs p50 (the goal is
+  +100 µs): the goal sits below what Node's least keep-alive hop reaches here; the gateway adds
+  173-290 µs to the raw proxy's.
 - **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
   0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
 - **The container's memory flags and the hop.** The container row is tsc's output on plain node
@@ -281,7 +303,7 @@ ${profile.top}
 - This machine is shared and was loaded while measuring: compare ratios and CPU per request within
   the table, not absolute req/s across runs.
 
-${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; needs wrk).`;
+${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; BENCH_PROFILE_TRACING=off profiles the gateway with tracing off; needs wrk).`;
 }
 
 /** A difference with its sign: +82, −236 (a row's p99 can land under the direct call's on a noisy run). */

@@ -165,6 +165,18 @@ function cpuMs(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * Read and write system calls a process has made so far, all its threads (/proc/<pid>/io syscr +
+ * syscw: socket and pipe reads and writes, writev included). Counted by the kernel at full speed,
+ * so unlike CPU time it does not move with the machine's load.
+ */
+function ioCalls(pid: number | undefined): number {
+  if (!pid) return 0;
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  return count('syscr') + count('syscw');
+}
+
 async function registerBackend(name: string, suffix: string, port: number): Promise<string> {
   const id = `${name}${suffix}-${port}`;
   const response = await fetch(`${CONSUL}/v1/agent/service/register`, {
@@ -282,14 +294,16 @@ async function orchestrate(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of contenders) {
         const cpuBefore = cpuMs(c.pid);
+        const callsBefore = ioCalls(c.pid);
         const loaded = await wrk(c.url, CONNECTIONS, SECONDS, c.headers);
         // CPU per request: what a change saves, whatever else this shared machine was doing meanwhile.
         loaded.cpuUsPerRequest = c.pid ? ((cpuMs(c.pid) - cpuBefore) * 1000) / (loaded.rps * SECONDS) : undefined;
+        loaded.ioCallsPerRequest = c.pid ? (ioCalls(c.pid) - callsBefore) / (loaded.rps * SECONDS) : undefined;
         (many[c.name] ??= []).push(loaded);
         (one[c.name] ??= []).push(await wrk(c.url, 1, Math.max(2, Math.round(SECONDS / 2)), c.headers));
-        const cpu = many[c.name]!.at(-1)!.cpuUsPerRequest;
+        const { cpuUsPerRequest: cpu, ioCallsPerRequest: calls } = many[c.name]!.at(-1)!;
         console.log(
-          `round ${round + 1} ${c.name}: ${fmt(many[c.name]!.at(-1)!.rps, 0)} req/s${cpu ? `, ${fmt(cpu, 0)} µs CPU per request` : ''}, p50 at 1 connection ${fmt(one[c.name]!.at(-1)!.p50Us, 0)} µs`,
+          `round ${round + 1} ${c.name}: ${fmt(many[c.name]!.at(-1)!.rps, 0)} req/s${cpu ? `, ${fmt(cpu, 0)} µs CPU and ${fmt(calls ?? 0, 2)} reads + writes per request` : ''}, p50 at 1 connection ${fmt(one[c.name]!.at(-1)!.p50Us, 0)} µs`,
         );
       }
     }
@@ -322,7 +336,9 @@ async function orchestrate(): Promise<void> {
 async function profileGateway(env: Record<string, string>, headers: Record<string, string>): Promise<ProfileFindings> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-hop-prof-'));
   const spawnedAt = performance.now();
-  const started = await startRole('gateway', { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  // BENCH_PROFILE_TRACING=off profiles the gateway with tracing off (a profile of each, side by side, shows what tracing costs).
+  const endpoint = process.env.BENCH_PROFILE_TRACING === 'off' ? '' : OTLP;
+  const started = await startRole('gateway', { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const url = `http://127.0.0.1:${started.port}/bench/hop`;
   try {
     await waitAnswering(url, headers);
@@ -336,7 +352,7 @@ async function profileGateway(env: Record<string, string>, headers: Record<strin
     await stopChild(started.child);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-    console.log(`profile: ${join(dir, file)} (open it in Chrome DevTools → Performance, or speedscope)`);
+    console.log(`profile: ${join(dir, file)} (open it in Chrome DevTools → Performance, or speedscope); load ${fmt(loadFrom, 0)}-${fmt(loadTo, 0)} ms after the spawn, ${fmt(result.rps, 0)} req/s`);
     return { ...analyse(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, loadFrom + 200, loadTo - 200), rps: result.rps };
   } finally {
     await stopChild(started.child);
