@@ -25,6 +25,13 @@ export const authConfig = {
   AUTH_ACCESS_TOKEN_TTL_SECONDS: seconds(60, 24 * 3600, 15 * 60),
   /** A refresh token unused this long expires (each refresh starts a new one). */
   AUTH_REFRESH_TOKEN_TTL_SECONDS: seconds(300, 365 * 24 * 3600, 14 * 24 * 3600),
+  /** How often each instance deletes expired refresh tokens and the sessions they leave empty. */
+  AUTH_SESSION_PURGE_INTERVAL_SECONDS: seconds(1, 7 * 24 * 3600, 3600),
+  /**
+   * How long an expired refresh token is kept before the purge deletes it: while kept, a rotated
+   * one presented again still revokes its session (theft detection); after, it is an unknown token.
+   */
+  AUTH_EXPIRED_TOKEN_RETENTION_SECONDS: seconds(0, 365 * 24 * 3600, 7 * 24 * 3600),
   /** A signing key that has signed this long gets a successor. */
   AUTH_SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Failed sign-ins per email, and per client address, within the window before 429 (slowed down before). */

@@ -4,6 +4,7 @@ import { AccessTokens } from './domain/access-tokens.js';
 import { Accounts } from './domain/accounts.js';
 import { KeyCipher } from './domain/key-encryption.js';
 import { PasswordHasher } from './domain/passwords.js';
+import { SessionPurge } from './domain/session-purge.js';
 import { Sessions } from './domain/sessions.js';
 import { SignIn } from './domain/sign-in.js';
 import { SigningKeys, type KeyRingPolicy } from './domain/signing-keys.js';
@@ -37,7 +38,13 @@ export function setupAuth(ctx: ServiceContext<AuthConfig>): ServiceParts {
   };
   const keys = new SigningKeys(new MysqlSigningKeyStore(pool), new KeyCipher(config.AUTH_KEY_ENCRYPTION_KEY), keyPolicy, logger);
   const accessTokens = new AccessTokens(keys, config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
-  const sessions = new Sessions(new MysqlSessionStore(pool), accessTokens, config.AUTH_REFRESH_TOKEN_TTL_SECONDS * SECOND, logger);
+  const sessionStore = new MysqlSessionStore(pool);
+  const sessions = new Sessions(sessionStore, accessTokens, config.AUTH_REFRESH_TOKEN_TTL_SECONDS * SECOND, logger);
+  const purge = new SessionPurge(
+    sessionStore,
+    { everyMs: config.AUTH_SESSION_PURGE_INTERVAL_SECONDS * SECOND, keepExpiredMs: config.AUTH_EXPIRED_TOKEN_RETENTION_SECONDS * SECOND, batch: 1_000 },
+    logger,
+  );
   const accounts = new Accounts(new MysqlUserStore(pool), new PasswordHasher());
 
   const counter = (kind: string, limit: number) =>
@@ -60,5 +67,7 @@ export function setupAuth(ctx: ServiceContext<AuthConfig>): ServiceParts {
     // Redis holds only the sign-in throttling counters: while it is down sign-in answers 503 (no
     // guessing without a shared count), and every other route (profiles, refresh, keys) works on.
     degradedWithout: ['redis'],
+    onStarted: () => purge.start(ctx.shuttingDown),
+    onShutdown: () => purge.stopped(),
   };
 }

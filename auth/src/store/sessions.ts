@@ -1,5 +1,6 @@
 import type { Pool } from 'mysql2/promise';
 import type { RotationDecision, StoredRefreshToken } from '../domain/refresh-tokens.js';
+import type { ExpiredSessionStore } from '../domain/session-purge.js';
 import type { IssuedRefreshToken, SessionStore } from '../domain/sessions.js';
 import { execute, fromSqlTime, inTransaction, selectRows, toSqlTime, type Db } from '@switchyard/infra';
 
@@ -20,7 +21,7 @@ const toStored = (row: TokenRow): StoredRefreshToken => ({
 });
 
 /** `sessions` holds the families, `refresh_tokens` every token a family was given (by SHA-256). */
-export class MysqlSessionStore implements SessionStore {
+export class MysqlSessionStore implements SessionStore, ExpiredSessionStore {
   constructor(private readonly pool: Pool) {}
 
   async create(session: { id: string; userId: string; createdAt: number }, token: IssuedRefreshToken): Promise<void> {
@@ -73,6 +74,25 @@ export class MysqlSessionStore implements SessionStore {
       [toSqlTime(now), reason, hash, userId],
     );
     return result.affectedRows > 0;
+  }
+
+  async deleteExpiredTokens(expiredBefore: number, limit: number): Promise<number> {
+    // refresh_tokens_expiry (migration 0005) finds them without reading the table.
+    const result = await execute(this.pool, 'DELETE FROM refresh_tokens WHERE expires_at < ? LIMIT ?', [toSqlTime(expiredBefore), limit]);
+    return result.affectedRows;
+  }
+
+  async deleteEmptySessions(createdBefore: number, limit: number): Promise<number> {
+    // A session and its first token are inserted in one transaction, so no session is ever seen
+    // empty before its token; createdBefore only keeps the statement off the newest rows.
+    const result = await execute(
+      this.pool,
+      `DELETE FROM sessions
+        WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = sessions.id)
+        LIMIT ?`,
+      [toSqlTime(createdBefore), limit],
+    );
+    return result.affectedRows;
   }
 }
 
