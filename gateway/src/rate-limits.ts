@@ -8,8 +8,7 @@
  * failing or stalling requests, and the gateway's readiness never depends on it.
  */
 import type { IncomingMessage } from 'node:http';
-import { Gauge, HttpError, createRedis, metricsRegistry, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { Gauge, HttpError, RateLimiterMemory, RateLimiterRedis, createRedis, metricsRegistry, type Logger, type NextFunction, type Request, type Response } from '@switchyard/infra';
 import { AllowanceSpent, LeasedAllowance } from './allowance-leases.js';
 
 /** 429: the caller used its allowance; `retryAfterSeconds` is when the window frees a request. */

@@ -34,6 +34,8 @@ export {
 export { type ResponseHeaders } from './client/transport.js';
 // undici's agent and request API without its index (client/undici-parts.ts says why).
 export { Agent as UndiciAgent, request as undiciRequest } from './client/undici-parts.js';
+// rate-limiter-flexible's Redis and memory limiters without its index (rate-limiter-parts.ts says why).
+export { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from './rate-limiter-parts.js';
 export { defaultRetryPolicy, statusRetryPolicy, type AttemptReport, type InstanceEvidence, type RetryPolicy, type Verdict } from './client/retry-policy.js';
 export { HttpError, badRequest, notFound } from './server/http-error.js';
 export { respondWithError, sendJson, toErrorResponse } from './server/error-handler.js';

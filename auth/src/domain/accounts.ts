@@ -66,7 +66,7 @@ export class Accounts {
     const valid = await this.hasher.verifyOrWaste(account?.passwordHash, password);
     if (!account || !valid) return undefined;
     // The one moment the password is known: upgrade a hash made with older parameters.
-    if (this.hasher.isOutdated(account.passwordHash)) {
+    if (await this.hasher.isOutdated(account.passwordHash)) {
       await this.store.replacePasswordHash(account.id, await this.hasher.hash(password), this.now());
     }
     return account.id;

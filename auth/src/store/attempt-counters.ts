@@ -1,5 +1,5 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from '@switchyard/infra';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AttemptCounter } from '../domain/throttle.js';
 
 /**
