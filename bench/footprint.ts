@@ -231,6 +231,13 @@ async function main(): Promise<void> {
     const httpEsm = freshRss(`await import('node:http')`) - bareRss;
     const httpBuiltin = freshRss(`process.getBuiltinModule('node:http')`) - bareRss;
     const collator = freshRss(`['b', 'a'].sort((x, y) => x.localeCompare(y))`) - bareRss;
+    // What auth's start no longer loads, over the libraries every service with tables loads.
+    const common = `await import('ioredis'); await import('mysql2/promise'); await import('jose')`;
+    const commonRss = freshRss(common);
+    const argon2 = freshRss(`${common}; await import('@node-rs/argon2')`) - commonRss;
+    const limiterIndex = freshRss(`${common}; await import('rate-limiter-flexible')`) - commonRss;
+    const limiterParts =
+      freshRss(`${common}; for (const part of ['RateLimiterRedis', 'RateLimiterMemory', 'RateLimiterRes']) await import(\`rate-limiter-flexible/lib/\${part}.js\`)`) - commonRss;
 
     // Under load, as the container runs them: 16 callers in a closed loop through the gateway to one
     // rng for 5 s; then 4 callers signing in to auth (argon2id: 19 MiB per hash, on libuv's pool).
@@ -254,7 +261,7 @@ async function main(): Promise<void> {
     await Promise.all(running.splice(0).map((s) => stop(s.child)));
 
     const m = (service: Service, mode: Mode, field: keyof Sample) => median(samples.get(key(service, mode))!.map((s) => s[field]));
-    writeSection('footprint', report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, hop, signIns }));
+    writeSection('footprint', report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, argon2, limiterIndex, limiterParts, hop, signIns }));
   } finally {
     await Promise.all(running.map((s) => stop(s.child)));
     await database.drop();
@@ -270,11 +277,15 @@ interface ReportInput {
   httpEsm: number;
   httpBuiltin: number;
   collator: number;
+  /** What @node-rs/argon2, rate-limiter-flexible's index and its three limiters add to a fresh process that loaded ioredis, mysql2 and jose. */
+  argon2: number;
+  limiterIndex: number;
+  limiterParts: number;
   hop: UnderLoad;
   signIns: UnderLoad;
 }
 
-function report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, hop, signIns }: ReportInput): string {
+function report({ m, probed, libraries, bareRss, httpEsm, httpBuiltin, collator, argon2, limiterIndex, limiterParts, hop, signIns }: ReportInput): string {
   const [tsx, defaults, image, imageOff] = MODES as [Mode, Mode, Mode, Mode];
   const rows = SERVICES.map(
     (s) =>
@@ -352,7 +363,8 @@ the other changes were measured on builds of the code before and after them (eac
 | \`MALLOC_ARENA_MAX=2\`: glibc's arenas, up to 8 per core otherwise, one per thread that allocates | 91 → 89 | 97 → 95 | 87 → 86 | −1.3 to −1.8 |
 | \`MALLOC_MMAP_THRESHOLD_=131072\`: glibc's own starting value, kept fixed, so large blocks stay mmapped and go back on free (glibc otherwise raises it to the size of any large block freed, its trim threshold to twice that: after auth's first argon2 hash, 19 MiB, every later one comes from an arena that keeps it) | | 10 s after 5 s of sign-ins: 121 → 114 (by hand, 2 runs each) | | 2 s after passing: within noise; after ≥ 30 s idle: webui 95 → 87, worker 96 → 87, auth 93 → 92 (this bench's previous run and this one) |
 | tracing off, V8's defaults: the OpenTelemetry SDK, OTLP exporter, propagators and store instrumentations loaded only when tracing is on (infra/src/tracing.ts), ws only by a service that opens live sockets (infra/src/live/live-sockets.ts) | 128 → 116 | 131 → 119 | 107 → 100 | 107-131 → 100-119 |
-| Node's bundled undici never loaded, one copy of each package: undici's agent, dispatcher, errors and request API from their own modules, not its index (infra/src/client/undici-parts.ts); the OTLP exporter's transport over that undici, not the stock one's \`import('http')\` (infra/src/otlp-exporter.ts; an ES import of node:http reads its lazy \`WebSocket\` getters: +${fmt(httpEsm)} MiB in a fresh process, +${fmt(httpBuiltin)} through getBuiltinModule); one mime-types/mime-db (was 4) and one @opentelemetry/core (was 3) in the tree (root \`overrides\`). Before: this bench's previous run (2026-11-27 13:00 UTC), after: this run | 90 → ${fmt(m('gateway', image, 'rss'), 0)} | 95 → ${fmt(m('auth', image, 'rss'), 0)} | 86 → ${fmt(m('rng', image, 'rss'), 0)} | 85-95 → ${range(image)} |
+| Node's bundled undici never loaded, one copy of each package: undici's agent, dispatcher, errors and request API from their own modules, not its index (infra/src/client/undici-parts.ts); the OTLP exporter's transport over that undici, not the stock one's \`import('http')\` (infra/src/otlp-exporter.ts; an ES import of node:http reads its lazy \`WebSocket\` getters: +${fmt(httpEsm)} MiB in a fresh process, +${fmt(httpBuiltin)} through getBuiltinModule); one mime-types/mime-db (was 4) and one @opentelemetry/core (was 3) in the tree (root \`overrides\`). Before: the run of 2026-11-27 13:00 UTC, after: the next (2026-11-27) | 90 → 84 | 95 → 90 | 86 → 79 | 85-95 → 79-90 |
+| auth's argon2 (@node-rs/argon2, a native module) loaded at the first hash or verify, not at start: the decoy an unknown email is verified against is a constant hash for today's parameters (auth/src/domain/passwords.ts), so start-up hashes nothing; rate-limiter-flexible's Redis and memory limiters from their own modules, not its index of ~30 stores (infra/src/rate-limiter-parts.ts; gateway and auth). Before: the 2026-11-27 run (another machine), after: this run | 84 → ${fmt(m('gateway', image, 'rss'), 0)} | 90 → ${fmt(m('auth', image, 'rss'), 0)} | | in a fresh process after ioredis, mysql2 and jose: +${fmt(argon2)} MiB for argon2; rate-limiter-flexible's index +${fmt(limiterIndex)}, the three limiters alone +${fmt(limiterParts)} |
 | the Consul watcher sorts instances by code unit, not \`localeCompare\` (infra/src/consul/watcher.ts): no ICU collator in a process watching ≥ 2 instances of a service | | | | +${fmt(collator)} MiB avoided (a fresh process) |
 
 Not kept: \`MALLOC_TRIM_THRESHOLD_=131072\` beside \`MALLOC_ARENA_MAX=2\` (−0.2 to −0.8, noise); \`--optimize-for-size\`, \`--max-lazy\`
@@ -371,10 +383,11 @@ service's own anonymous memory. Under 90 MiB that leaves ~${fmt(90 - gateway.pro
 ${fmt(rng.probes[0]!.anonymous, 0)} at 2 s and ${fmt(rng.probes[2]!.anonymous, 0)} after ${LONG_IDLE_S} s, the gateway ${fmt(gateway.probes[0]!.anonymous, 0)} and ${fmt(gateway.probes[2]!.anonymous, 0)}: the libraries' live heap
 alone is ~${fmt(libraryTotal, 0)} MiB, and ~8-10 MiB live outside V8's heap (malloc of V8's compilers and parser,
 libuv, OpenSSL; thread stacks). auth is the largest (${fmt(m('auth', image, 'rss'), 0)} MiB at 2 s): ${fmt(m('auth', image, 'anonymous') - m('social', image, 'anonymous'), 1)} MiB more
-anonymous memory than social, which loads the same stores and libraries but argon2 and the signing keys. Read by hand
-with bench/memory-probe.mjs (auth against social, 2 s after passing): a young generation of 2 MiB instead of 1 after the
-start-up GC, +1 MiB of old generation, +1 MiB outside V8's heap, and besides the anonymous part +0.8 MiB of argon2's native
-module and +0.85 MiB more of the node binary's pages touched (its crypto code).
+anonymous memory than social, which loads the same stores and libraries but the signing keys (and argon2 at the first
+sign-in or sign-up: no longer at start, row above). Read by hand with bench/memory-probe.mjs (auth against social, 2 s after
+passing, 2026-11-27, when auth still loaded argon2 and hashed its decoy at start): a young generation of 2 MiB instead of 1
+after the start-up GC, +1 MiB of old generation, +1 MiB outside V8's heap, and besides the anonymous part +0.8 MiB of
+argon2's native module and +0.85 MiB more of the node binary's pages touched (its crypto code).
 
 Under load, as the container runs them (MiB of RSS: before → peak, sampled every 100 ms → ${AFTER_LOAD_S} s after):
 16 callers in a closed loop through the gateway to one rng for 5 s, rate limits off: ${fmt(hop.window.perSecond, 0)} req/s (p99 ${fmt(hop.window.p99Ms)} ms,
