@@ -19,8 +19,8 @@ import { userTopic } from './live-events.js';
  * A message committed before step 3's read is in the replay; one committed after is published
  * after step 2, so it is in the buffer or live. Either way the client gets it, and the server
  * sends it once per connection: a message can also be announced twice (a retried send announces
- * again, Messages.send), and the connection drops an id it sent recently (the last
- * 2 × replay limit + RECENT_LIVE_IDS ids). Across connections the client dedupes by id (the replay
+ * again, Messages.send), and the connection drops an id it sent recently (its replay's ids and
+ * the last RECENT_LIVE_IDS more). Across connections the client dedupes by id (the replay
  * overlaps what it had, see ReplayStore.missedSince).
  *
  * If the bus later loses Redis, events stop arriving without a word: the socket is closed (1013)
@@ -79,9 +79,10 @@ export interface FeedSocket {
 export const REPLAY_LIMIT = 1000;
 /**
  * Message ids sent live that a connection remembers, beyond its replay: a second announcement of
- * a message (a retried send) comes within seconds of the first.
+ * a message (a retried send) comes within seconds of the first. Small, since every open socket
+ * holds its own (~6 KiB at most).
  */
-export const RECENT_LIVE_IDS = 256;
+export const RECENT_LIVE_IDS = 128;
 /** Events heard while the replay is read; a burst past this closes the socket (it resumes). */
 export const CONNECT_BUFFER_LIMIT = 5000;
 /** 1013 Try Again Later: the client reconnects with its `since`, nothing is lost. */
@@ -101,8 +102,9 @@ export async function startFeed(
   { replayLimit = REPLAY_LIMIT, bufferLimit = CONNECT_BUFFER_LIMIT }: LiveFeedOptions = {},
 ): Promise<void> {
   const userId = socket.user.id;
-  // The ids this connection sent, from the store (at most twice the replay limit) and live.
-  const sent = new DedupeWindow(2 * replayLimit + RECENT_LIVE_IDS);
+  // The ids this connection sent: its replay's (sized below, once the replay is read) and the
+  // last RECENT_LIVE_IDS live ones.
+  let sent = new DedupeWindow(RECENT_LIVE_IDS);
   let buffer: Array<Record<string, unknown>> | undefined = [];
   let closed = false;
 
@@ -143,7 +145,9 @@ export async function startFeed(
     if (missed.truncated) {
       socket.send({ type: 'resync', reason: 'too_many_missed', upTo: await store.latestMessageId(userId) } satisfies FeedEvent);
     } else {
-      for (const message of [...missed.overlap, ...missed.after]) {
+      const replay = [...missed.overlap, ...missed.after];
+      sent = new DedupeWindow(replay.length + RECENT_LIVE_IDS);
+      for (const message of replay) {
         if (sent.firstTime(message.id)) socket.send({ type: 'message', message } satisfies FeedEvent);
       }
     }
