@@ -1,4 +1,4 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from '@switchyard/infra';
 import { describe, expect, it } from 'vitest';
 import { AllowanceSpent, LeasedAllowance } from './allowance-leases.js';
 

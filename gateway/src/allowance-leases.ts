@@ -9,7 +9,7 @@
  * 60 requests); allowances under 200 lease one point at a time, exactly as counting every
  * request in Redis does.
  */
-import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract, RateLimiterRes } from '@switchyard/infra';
 
 /** What a refusal says: when the window frees a request. */
 export class AllowanceSpent extends Error {
