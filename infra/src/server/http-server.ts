@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { sleep } from '../backoff.js';
+import { InFlightResponses } from './in-flight.js';
 
 // Not `import { createServer } from 'node:http'`: an ES import of node:http reads every export,
 // and its lazy WebSocket/MessageEvent getters load Node's own bundled undici (~12 MiB of RSS in a
@@ -49,14 +50,11 @@ function continueWhenRead(server: Server) {
  * ends the socket right after it, without racing a request the caller may be sending.
  */
 export function trackInFlight(server: Server) {
-  const responses = new Set<ServerResponse>();
-  server.on('request', (_req, res: ServerResponse) => {
-    responses.add(res);
-    res.on('close', () => responses.delete(res));
-  });
+  const responses = new InFlightResponses();
+  server.on('request', (_req, res: ServerResponse) => responses.add(res));
   return {
     closeConnectionsAfterResponse() {
-      for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
+      for (const res of responses.current()) if (!res.headersSent) res.setHeader('connection', 'close');
     },
   };
 }
