@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestCancelled, abortWhenClientLeaves, type Cancellation, type Logger, type ServiceClient, type StreamingResponse } from '@switchyard/infra';
+import { RequestCancelled, abortWhenClientLeaves, type Cancellation, type Logger, type RelayedResponse, type ServiceClient } from '@switchyard/infra';
 import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
@@ -36,9 +36,9 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     // Most requests carry no body: no async call and no await for them.
     const body = hasBody(req) ? await rawRequestBody(req, res, route.maxBodySize) : undefined;
     validateBody(route, req.headers, body);
-    let answer: StreamingResponse;
+    let answer: RelayedResponse;
     try {
-      answer = await client.stream({
+      answer = await client.relay({
         method: req.method!,
         path: upstreamPath + call.query,
         headers: forwardedRequestHeaders(req, call.requestId, call.fromTrustedProxy),
@@ -62,13 +62,9 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
     const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
     if (length !== undefined) res.setHeader('content-length', length);
-    if (!carriesBody(req.method!, answer.status)) {
-      // Read off the (empty) body, so the upstream attempt ends and its connection is reused.
-      answer.body.resume();
-      res.end();
-      return;
-    }
-    await relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId });
+    // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
+    // and the upstream attempt with it.
+    relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId });
   };
 }
 
@@ -87,80 +83,60 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
 }
 
 /**
- * Relays the upstream body to the client with back-pressure (the upstream is paused while the
- * client's socket is full). Should the upstream fail mid-body, the client's connection is
- * destroyed rather than ended: a clean end would pass a truncated body off as complete. A client
- * that leaves stops the upstream transfer the same way. Hand-written rather than stream.pipeline:
- * pipeline's bookkeeping (an AbortController aborted with a DOMException and its stack at every
- * finish, ~7 listeners per side) cost more than the rest of a small answer's relay.
+ * Delivers the upstream body into the client's response with back-pressure: a full socket pauses
+ * the upstream connection until it drains. Should the upstream fail mid-body, the client's
+ * connection is destroyed rather than ended: a clean end would pass a truncated body off as
+ * complete. A client that leaves stops the upstream transfer the same way. The body comes
+ * through ServiceClient.relay, chunk by chunk from undici's parser into `res.write`: no stream
+ * between them, and no listener on the upstream side (a Readable and stream.pipeline's
+ * bookkeeping cost more than the rest of a small answer's relay).
  */
 function relayBody(
-  answer: StreamingResponse,
+  answer: RelayedResponse,
   res: ServerResponse,
   clientGone: Cancellation,
   logger: Logger | undefined,
   what: { service: string; path: string; requestId: string },
-): Promise<void> {
+): void {
   // Server-sent events: the client learns at once that the stream is open, before the first event.
   if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
   const body = answer.body;
-  // The listeners are the methods of one object literal: under tsx (make dev, the benches) a
-  // closure held in a named const gets a defineProperty for its name on every request (esbuild's
-  // keepNames, ~2 % of the gateway's profile here); a method is named by its key, at no cost.
-  return new Promise<void>((resolve) => {
-    let settled = false;
-    const on = {
-      settle() {
-        settled = true;
-        body.off('data', on.data).off('end', on.end).off('error', on.upstreamFailed).off('close', on.upstreamClosed);
-        // Destroying the body below (client gone, upstream cut) makes undici emit an AbortError;
-        // with no listener left that would be an uncaught exception and take the gateway down
-        // (found by the chaos suite's hostile input). Nobody is left to tell: swallow it.
-        body.on('error', ignoreError);
-        res.off('drain', on.drain).off('close', on.clientClosed);
-        resolve();
-      },
-      data(chunk: Buffer) {
-        if (!res.write(chunk)) body.pause();
-      },
-      drain() {
-        body.resume();
-      },
-      end() {
-        on.settle();
-        res.end();
-      },
-      upstreamFailed(error: Error) {
-        if (settled) return;
-        on.settle();
-        // Cut, never ended: the client must not take a truncated body for a whole one.
-        res.destroy();
-        body.destroy();
-        if (!clientGone.aborted) logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
-      },
-      // Closed before its end without an error event (e.g. destroyed because the client left).
-      upstreamClosed() {
-        if (!settled) on.upstreamFailed(new Error('upstream body closed before its end'));
-      },
-      clientClosed() {
-        if (settled) return;
-        // The client left mid-body: stop reading from the upstream (its attempt ends with the body).
-        on.settle();
-        body.destroy();
-      },
-    };
-    // 'on' rather than 'once' (which wraps each listener in a bound function): settle() removes them all.
-    body.on('data', on.data).on('end', on.end).on('error', on.upstreamFailed).on('close', on.upstreamClosed);
-    res.on('drain', on.drain).on('close', on.clientClosed);
-    // Either side may have closed before the relay began (its events are gone by now).
-    if (res.closed || res.destroyed) on.clientClosed();
-    else if (body.destroyed) on.upstreamClosed();
-  });
-}
-
-/** Whether an answer has a body on the wire (RFC 9112 §6.3): not for HEAD, 1xx, 204 or 304. */
-export function carriesBody(method: string, status: number): boolean {
-  return method !== 'HEAD' && !forbidsContentLength(status) && status !== 304;
+  // One object per request: the sink's methods, and the response's two listeners. Its methods
+  // are named by their keys (under tsx, a closure held in a named const gets a defineProperty
+  // for its name on every request: esbuild's keepNames).
+  const relay = {
+    settled: false,
+    settle() {
+      relay.settled = true;
+      res.off('drain', relay.drain).off('close', relay.clientClosed);
+    },
+    write(chunk: Buffer) {
+      return res.write(chunk);
+    },
+    end() {
+      relay.settle();
+      res.end();
+    },
+    fail(error: Error) {
+      relay.settle();
+      // Cut, never ended: the client must not take a truncated body for a whole one.
+      res.destroy();
+      if (!clientGone.aborted) logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
+    },
+    drain() {
+      body.resume();
+    },
+    clientClosed() {
+      if (relay.settled) return;
+      // The client left mid-body: stop reading from the upstream (its attempt ends with the body).
+      relay.settle();
+      body.abort();
+    },
+  };
+  res.on('drain', relay.drain).on('close', relay.clientClosed);
+  // The client may have left before the relay began (its close event is gone by now).
+  if (res.closed || res.destroyed) relay.clientClosed();
+  else body.deliver(relay);
 }
 
 /**
@@ -182,5 +158,3 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** For a stream whose errors nobody is left to hear (see relayBody's settle). */
-function ignoreError(): void {}

@@ -12,3 +12,27 @@ export function headerValue(name: string, value: string | string[]): string | st
   if (LIST_ONLY_HEADERS.has(name)) return Array.isArray(value) ? [...value] : [value];
   return Array.isArray(value) ? value.join(', ') : value;
 }
+
+/** Lower-cased response headers; repeated ones joined (see headerValue), Set-Cookie a list. */
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/**
+ * undici's response headers as ResponseHeaders. undici lower-cases the names already, so the
+ * usual answer (no repeated header, no Set-Cookie) is kept as it is; the others are flattened.
+ */
+export function answerHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string' || name === 'set-cookie') return flattenHeaders(headers);
+  }
+  return headers as ResponseHeaders;
+}
+
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
+  const flat: ResponseHeaders = {};
+  for (const [rawName, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    flat[name] = headerValue(name, value);
+  }
+  return flat;
+}

@@ -19,6 +19,7 @@ export {
   type ServiceClientOptions,
   type ServiceRequest,
   type ServiceResponse,
+  type RelayedResponse,
   type StreamingResponse,
   type UpgradeResponse,
 } from './client/service-client.js';
@@ -32,6 +33,7 @@ export {
   UpstreamUnavailable,
 } from './client/errors.js';
 export { type ResponseHeaders } from './client/transport.js';
+export { type BodySink, type RelayedBody } from './client/relay-exchange.js';
 // undici's agent and request API without its index (client/undici-parts.ts says why).
 export { Agent as UndiciAgent, request as undiciRequest } from './client/undici-parts.js';
 // rate-limiter-flexible's Redis and memory limiters without its index (rate-limiter-parts.ts says why).

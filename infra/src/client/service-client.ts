@@ -15,6 +15,7 @@ import { callWithRetries, type CallPlan, type CallSite, type Opener } from './re
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { Transport, type HttpExchange, type RawResponse, type ResponseHeaders } from './transport.js';
 import { openUpgrade, type UpgradeExchange } from './upgrade-transport.js';
+import { BufferedBody, type RelayExchange, type RelayedBody } from './relay-exchange.js';
 import { upstreamRegistry } from './upstream-registry.js';
 
 export interface ServiceRequest {
@@ -48,6 +49,15 @@ export interface StreamingResponse {
   headers: ResponseHeaders;
   /** The body, with back-pressure; it errors if the instance fails mid-body. */
   body: Readable;
+  instance?: Instance;
+  fromFallback: boolean;
+}
+
+/** An answer whose body is delivered into a sink of the caller's (see ServiceClient.relay). */
+export interface RelayedResponse {
+  status: number;
+  headers: ResponseHeaders;
+  body: RelayedBody;
   instance?: Instance;
   fromFallback: boolean;
 }
@@ -107,6 +117,12 @@ function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: Error)
   return { status: exchange.status, headers: exchange.headers, body, fromFallback: false };
 }
 
+/** relay()'s consumer: the exchange itself is the body; the attempt ends when the body does. */
+function relayedAnswer(exchange: RelayExchange, endLater: () => (error?: Error) => void): RelayedResponse {
+  exchange.handOver(endLater());
+  return { status: exchange.status, headers: exchange.headers, body: exchange, fromFallback: false };
+}
+
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** A call's headers when it has none (each attempt copies them before adding its own). */
@@ -136,6 +152,8 @@ export class ServiceClient {
   private readonly settings: Settings;
   /** How request() and stream() send an attempt: one function for every call. */
   private readonly openHttp: Opener<HttpExchange>;
+  /** How relay() sends an attempt. */
+  private readonly openRelay: Opener<RelayExchange>;
   /** Takes this client out of the `/metrics/upstreams` view. */
   private readonly unlist: () => void;
 
@@ -160,6 +178,7 @@ export class ServiceClient {
     const transport = new Transport({ connectionsPerInstance: options.connectionsPerInstance ?? 64 });
     this.transport = transport;
     this.openHttp = (target, limits, request, headers) => transport.open(target, limits, request, headers);
+    this.openRelay = (target, limits, request, headers) => transport.openRelay(target, limits, request, headers);
     this.settings = {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
       deadlineMs: options.deadlineMs ?? 5_000,
@@ -219,6 +238,23 @@ export class ServiceClient {
     } catch (error) {
       const answer = await this.fallback(error, request);
       return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
+    }
+  }
+
+  /**
+   * As stream(), with the body delivered into a sink instead of a Readable (relay-exchange.ts):
+   * `answer.body.deliver(sink)` writes each chunk as undici reads it, the sink's write() returning
+   * false pauses the connection until `answer.body.resume()`, and `answer.body.abort()` stops the
+   * transfer. No stream, no request promise and no listeners per call: the gateway's relay.
+   */
+  async relay(request: ServiceRequest): Promise<RelayedResponse> {
+    try {
+      const { value, instance } = await this.call(request, this.openRelay, relayedAnswer);
+      value.instance = instance;
+      return value;
+    } catch (error) {
+      const answer = await this.fallback(error, request);
+      return { status: answer.status, headers: answer.headers, body: new BufferedBody(answer.body), instance: answer.instance, fromFallback: true };
     }
   }
 

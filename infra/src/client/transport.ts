@@ -4,10 +4,12 @@ import type { Cancellation } from '../cancellation.js';
 import type { Instance } from '../sd/instance.js';
 import { AttemptClock, type AttemptLimits, type AttemptTarget } from './attempt-clock.js';
 import { AttemptFailure } from './errors.js';
-import { headerValue } from '../header-values.js';
+import { answerHeaders, type ResponseHeaders } from '../header-values.js';
+import { RelayExchange } from './relay-exchange.js';
 import { Agent, DispatcherClass, request as undiciRequest } from './undici-parts.js';
 
-export type ResponseHeaders = Record<string, string | string[]>;
+// Where they lived first: the upgrade transport and a test still take them from here.
+export { flattenHeaders, type ResponseHeaders } from '../header-values.js';
 
 /** A buffered answer: status, headers and the whole body. */
 export interface RawResponse {
@@ -217,6 +219,32 @@ export class Transport {
     return new UndiciExchange(response, instance, clock, request.method);
   }
 
+  /**
+   * As open(), with the answer relayed rather than streamed: the exchange is undici's handler and
+   * delivers the body straight into the caller's sink (relay-exchange.ts).
+   */
+  async openRelay(target: HttpTarget, limits: AttemptLimits, request: HttpRequest, headers: Record<string, string>): Promise<RelayExchange> {
+    const { instance } = target;
+    const clock = new AttemptClock(limits, request.signal);
+    if (clock.reason) throw clock.classify(clock.reason, instance);
+    const exchange = new RelayExchange(instance, clock);
+    const options: DispatchWithClock = {
+      origin: target.origin,
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers,
+      body: request.body,
+      clock,
+    };
+    this.dispatcher.dispatch(options, exchange);
+    try {
+      return await exchange.answered;
+    } catch (error) {
+      clock.release();
+      throw clock.classify(error, instance);
+    }
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
@@ -315,25 +343,4 @@ function tooLarge(instance: Instance, what: string, maxBytes: number): AttemptFa
   return new AttemptFailure('response_too_large', `${instance.id} answered ${what}, over the ${maxBytes}-byte limit`, false, {
     countsAgainstInstance: false,
   });
-}
-
-/**
- * undici's response headers as ResponseHeaders. undici lower-cases the names already, so the
- * usual answer (no repeated header, no Set-Cookie) is kept as it is; the others are flattened.
- */
-function answerHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
-  for (const name in headers) {
-    if (typeof headers[name] !== 'string' || name === 'set-cookie') return flattenHeaders(headers);
-  }
-  return headers as ResponseHeaders;
-}
-
-export function flattenHeaders(headers: Record<string, string | string[] | undefined>): ResponseHeaders {
-  const flat: ResponseHeaders = {};
-  for (const [rawName, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const name = rawName.toLowerCase();
-    flat[name] = headerValue(name, value);
-  }
-  return flat;
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as undici from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Agent, DispatcherClass, errors, request } from './undici-parts.js';
+import { Agent, DispatcherClass, errors, parseHeaders, request } from './undici-parts.js';
 
 const MODULE = fileURLToPath(new URL('./undici-parts.ts', import.meta.url));
 
@@ -28,6 +28,7 @@ describe('undici parts', () => {
     expect(Agent).toBe(undici.Agent);
     expect(DispatcherClass).toBe(undici.Dispatcher);
     expect(errors).toBe(undici.errors);
+    expect(parseHeaders).toBe(undici.util.parseHeaders);
     // The request API the index mixes into every dispatcher is the module `request` calls.
     const apiRequest = createRequire(MODULE)('undici/lib/api/api-request.js') as unknown;
     expect(apiRequest).toBe((undici.Dispatcher.prototype as unknown as { request: unknown }).request);

@@ -48,3 +48,8 @@ const apiRequest = require('undici/lib/api/api-request.js') as (
 export function request(dispatcher: Dispatches, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
   return apiRequest.call(dispatcher, options);
 }
+
+/** undici's header parser (the index exports it as `util.parseHeaders`): raw name/value buffers → lower-cased names. */
+export const parseHeaders = (require('undici/lib/core/util.js') as { parseHeaders: typeof Undici.util.parseHeaders }).parseHeaders as (
+  headers: Buffer[],
+) => Record<string, string | string[]>;

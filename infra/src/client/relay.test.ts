@@ -1,0 +1,228 @@
+/**
+ * ServiceClient.relay(): the body is delivered chunk by chunk into the caller's sink (server-sent
+ * events one by one), a sink that says "full" pauses the upstream connection until resume(),
+ * retries happen only before the headers (a retried answer's body is read off and the connection
+ * reused), an instance failing mid-body fails the sink instead of ending it, and abort() or the
+ * caller's cancellation stops the transfer. Real HTTP servers on 127.0.0.1, listed by a FixedInstancer.
+ */
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
+import { FixedInstancer } from '../sd/instancer.js';
+import type { Instance } from '../sd/instance.js';
+import type { BodySink } from './relay-exchange.js';
+import { ServiceClient, type RelayedResponse, type ServiceClientOptions } from './service-client.js';
+import { answer, closeUpstreams, refusingInstance, startUpstream, type TestUpstream } from './test-upstreams.js';
+
+const clients: ServiceClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await closeUpstreams();
+});
+
+function clientOf(instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}): ServiceClient {
+  const list = instances.map((i) => ('instance' in i ? i.instance : i));
+  const client = new ServiceClient('relay-test', new FixedInstancer('relay-test', list), options);
+  clients.push(client);
+  return client;
+}
+
+/** A sink recording what reaches it; `full` makes write() ask for a pause. */
+function recorder(options: { full?: () => boolean } = {}) {
+  const chunks: Buffer[] = [];
+  let told: { ended: boolean; error?: Error } | undefined;
+  let settle!: (outcome: { ended: boolean; error?: Error }) => void;
+  const done = new Promise<{ ended: boolean; error?: Error }>((resolve) => (settle = (outcome) => resolve((told = outcome))));
+  const sink: BodySink = {
+    write(chunk) {
+      chunks.push(chunk);
+      return !(options.full?.() ?? false);
+    },
+    end: () => settle({ ended: true }),
+    fail: (error) => settle({ ended: false, error }),
+  };
+  return { sink, done, told: () => told, chunks, text: () => Buffer.concat(chunks).toString('utf8'), bytes: () => chunks.reduce((n, c) => n + c.length, 0) };
+}
+
+async function relayed(client: ServiceClient, path = '/'): Promise<{ answer: RelayedResponse; body: ReturnType<typeof recorder> }> {
+  const answer = await client.relay({ path });
+  const body = recorder();
+  answer.body.deliver(body.sink);
+  return { answer, body };
+}
+
+describe('ServiceClient.relay', () => {
+  it('relays status, headers and the whole body, and ends the sink', async () => {
+    const upstream = await startUpstream(answer(201, { 'x-served-by': 'up-1', 'set-cookie': 'a=1' }));
+    const { answer: got, body } = await relayed(clientOf([upstream]));
+    expect(got.status).toBe(201);
+    expect(got.headers['x-served-by']).toBe('up-1');
+    // Set-Cookie stays a list, as every hop keeps it.
+    expect(got.headers['set-cookie']).toEqual(['a=1']);
+    expect(got.instance?.id).toBe(upstream.instance.id);
+    expect(await body.done).toEqual({ ended: true });
+    expect(JSON.parse(body.text())).toEqual({ status: 201 });
+  });
+
+  it('delivers each server-sent event as it comes: the first arrives before the second is written', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let secondWritten = false;
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      void released.then(() => {
+        secondWritten = true;
+        res.end('data: second\n\n');
+      });
+    });
+    const { body } = await relayed(clientOf([upstream]), '/events');
+    await waitFor('the first event', () => body.text() === 'data: first\n\n');
+    expect(secondWritten).toBe(false);
+    release();
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.text()).toBe('data: first\n\ndata: second\n\n');
+  });
+
+  it('pauses the upstream while the sink is full, and goes on when resumed', async () => {
+    // More than loopback's socket buffers hold (a few MiB), so a paused reader stalls the writer.
+    const total = 16 * 1024 * 1024;
+    let written = 0;
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    let full = true;
+    const answer = await clientOf([upstream]).relay({ path: '/big' });
+    const body = recorder({ full: () => full });
+    answer.body.deliver(body.sink);
+    await waitFor('a first chunk', () => body.chunks.length > 0);
+    // Held back by the paused connection: after a while, nowhere near the whole body has been
+    // read, and the upstream's writes stall on the sockets' buffers.
+    const seen = body.bytes();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(body.bytes()).toBeLessThan(total / 2);
+    expect(body.bytes() - seen).toBeLessThan(total / 4);
+    expect(written).toBeLessThan(total);
+    full = false;
+    answer.body.resume();
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.bytes()).toBe(total);
+  });
+
+  it('fails the sink when the instance dies mid-body, rather than ending it', async () => {
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('half of it');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const { body } = await relayed(clientOf([upstream]));
+    const outcome = await body.done;
+    expect(outcome.ended).toBe(false);
+    expect(outcome.error).toBeInstanceOf(Error);
+    expect(body.text()).toBe('half of it');
+  });
+
+  it('fails the sink when the body ended before its stated length', async () => {
+    const upstream = await startUpstream((req, res) => {
+      // A lying Content-Length: the socket ends after 5 of the 10 bytes promised.
+      res.socket!.end('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello');
+      req.resume();
+    });
+    const { body } = await relayed(clientOf([upstream]));
+    expect((await body.done).ended).toBe(false);
+  });
+
+  it('retries before the headers (a refused instance, a 503), reading off the body it drops', async () => {
+    const busy = await startUpstream(answer(503));
+    const live = await startUpstream(answer(200));
+    const client = clientOf([await refusingInstance(), busy, live]);
+    for (let i = 0; i < 6; i++) {
+      const { answer: got, body } = await relayed(client);
+      expect(got.status).toBe(200);
+      expect(got.instance?.id).toBe(live.instance.id);
+      expect(await body.done).toEqual({ ended: true });
+    }
+    // The 503 answers were read off, so their connections were kept for the next calls.
+    expect(busy.calls).toBeGreaterThan(0);
+    expect(busy.inFlight).toBe(0);
+  });
+
+  it('delivers a body that arrived before deliver() was called, then the end', async () => {
+    const upstream = await startUpstream(answer(200));
+    const answer200 = await clientOf([upstream]).relay({ path: '/' });
+    // The upstream is done with it: the small answer came in with its headers and is held for the sink.
+    await waitFor('the upstream to finish its answer', () => upstream.inFlight === 0);
+    const body = recorder();
+    answer200.body.deliver(body.sink);
+    expect(await body.done).toEqual({ ended: true });
+    expect(JSON.parse(body.text())).toEqual({ status: 200 });
+  });
+
+  it('stops the upstream transfer on abort(), and tells the sink nothing more', async () => {
+    let upstreamClosed = false;
+    const upstream = await startUpstream((_req, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
+      res.once('close', () => {
+        clearInterval(timer);
+        upstreamClosed = true;
+      });
+    });
+    const { answer: got, body } = await relayed(clientOf([upstream]), '/endless');
+    await waitFor('a first chunk', () => body.chunks.length > 0);
+    got.body.abort();
+    await waitFor('the upstream to see its answer cut', () => upstreamClosed);
+    // The cut's error came back from undici at once (abort is synchronous): the sink never heard of it.
+    expect(body.told()).toBeUndefined();
+  });
+
+  it('stops the upstream transfer when the caller cancels mid-body', async () => {
+    let upstreamClosed = false;
+    const upstream = await startUpstream((_req, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
+      res.once('close', () => {
+        clearInterval(timer);
+        upstreamClosed = true;
+      });
+    });
+    const cancel = new AbortController();
+    const answer = await clientOf([upstream]).relay({ path: '/endless', signal: cancel.signal });
+    const body = recorder();
+    answer.body.deliver(body.sink);
+    cancel.abort();
+    expect((await body.done).ended).toBe(false);
+    await waitFor('the upstream to see its answer cut', () => upstreamClosed);
+  });
+
+  it('lets a body outlive the attempt timeout and the deadline, which stop at the headers', async () => {
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('now, ');
+      setTimeout(() => res.end('and much later'), 1_500);
+    });
+    const { body } = await relayed(clientOf([upstream], { attemptTimeoutMs: 500, deadlineMs: 1_000 }));
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.text()).toBe('now, and much later');
+  });
+
+  it("delivers a fallback's answer like any other", async () => {
+    const client = clientOf([], {
+      discoveryTimeoutMs: 10,
+      fallback: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('from the fallback'), fromFallback: true }),
+    });
+    const { answer: got, body } = await relayed(client);
+    expect(got.fromFallback).toBe(true);
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.text()).toBe('from the fallback');
+  });
+});
