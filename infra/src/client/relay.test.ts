@@ -5,27 +5,16 @@
  * reused), an instance failing mid-body fails the sink instead of ending it, and abort() or the
  * caller's cancellation stops the transfer. Real HTTP servers on 127.0.0.1, listed by a FixedInstancer.
  */
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
-import { FixedInstancer } from '../sd/instancer.js';
 import type { Instance } from '../sd/instance.js';
 import type { BodySink } from './relay-exchange.js';
-import { ServiceClient, type RelayedResponse, type ServiceClientOptions } from './service-client.js';
-import { answer, closeUpstreams, refusingInstance, startUpstream, type TestUpstream } from './test-upstreams.js';
+import type { RelayedResponse, ServiceClient, ServiceClientOptions } from './service-client.js';
+import { answer, closeUpstreams, endlessUpstream, refusingInstance, startUpstream, testClient, type TestUpstream } from './test-upstreams.js';
 
-const clients: ServiceClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await closeUpstreams();
-});
+afterEach(closeUpstreams);
 
-function clientOf(instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}): ServiceClient {
-  const list = instances.map((i) => ('instance' in i ? i.instance : i));
-  const client = new ServiceClient('relay-test', new FixedInstancer('relay-test', list), options);
-  clients.push(client);
-  return client;
-}
+const clientOf = (instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}) => testClient('relay-test', instances, options);
 
 /** A sink recording what reaches it; `full` makes write() ask for a pause. */
 function recorder(options: { full?: () => boolean } = {}) {
@@ -168,40 +157,24 @@ describe('ServiceClient.relay', () => {
   });
 
   it('stops the upstream transfer on abort(), and tells the sink nothing more', async () => {
-    let upstreamClosed = false;
-    const upstream = await startUpstream((_req, res: ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
-      res.once('close', () => {
-        clearInterval(timer);
-        upstreamClosed = true;
-      });
-    });
+    const { upstream, closed: upstreamClosed } = await endlessUpstream();
     const { answer: got, body } = await relayed(clientOf([upstream]), '/endless');
     await waitFor('a first chunk', () => body.chunks.length > 0);
     got.body.abort();
-    await waitFor('the upstream to see its answer cut', () => upstreamClosed);
+    await waitFor('the upstream to see its answer cut', upstreamClosed);
     // The cut's error came back from undici at once (abort is synchronous): the sink never heard of it.
     expect(body.told()).toBeUndefined();
   });
 
   it('stops the upstream transfer when the caller cancels mid-body', async () => {
-    let upstreamClosed = false;
-    const upstream = await startUpstream((_req, res: ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
-      res.once('close', () => {
-        clearInterval(timer);
-        upstreamClosed = true;
-      });
-    });
+    const { upstream, closed: upstreamClosed } = await endlessUpstream();
     const cancel = new AbortController();
     const answer = await clientOf([upstream]).relay({ path: '/endless', signal: cancel.signal });
     const body = recorder();
     answer.body.deliver(body.sink);
     cancel.abort();
     expect((await body.done).ended).toBe(false);
-    await waitFor('the upstream to see its answer cut', () => upstreamClosed);
+    await waitFor('the upstream to see its answer cut', upstreamClosed);
   });
 
   it('lets a body outlive the attempt timeout and the deadline, which stop at the headers', async () => {

@@ -3,29 +3,18 @@
  * one), retries happen only before the headers, and an instance failing mid-body errors the
  * stream instead of ending it. Real HTTP servers on 127.0.0.1, listed by a FixedInstancer.
  */
-import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/support/wait.js';
-import { FixedInstancer } from '../sd/instancer.js';
 import type { Instance } from '../sd/instance.js';
 import { ResponseTooLarge } from './errors.js';
-import { ServiceClient, type ServiceClientOptions } from './service-client.js';
-import { answer, closeUpstreams, refusingInstance, startUpstream, type TestUpstream } from './test-upstreams.js';
+import type { ServiceClientOptions } from './service-client.js';
+import { answer, closeUpstreams, endlessUpstream, refusingInstance, startUpstream, testClient, type TestUpstream } from './test-upstreams.js';
 
-const clients: ServiceClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await closeUpstreams();
-});
+afterEach(closeUpstreams);
 
-function clientOf(instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}): ServiceClient {
-  const list = instances.map((i) => ('instance' in i ? i.instance : i));
-  const client = new ServiceClient('streaming-test', new FixedInstancer('streaming-test', list), options);
-  clients.push(client);
-  return client;
-}
+const clientOf = (instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}) => testClient('streaming-test', instances, options);
 
 /** A sink collecting what reaches it. */
 function collector() {
@@ -105,21 +94,13 @@ describe('ServiceClient.stream', () => {
   });
 
   it('stops the upstream transfer when the caller cancels mid-body', async () => {
-    let upstreamClosed = false;
-    const upstream = await startUpstream((_req, res: ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
-      res.once('close', () => {
-        clearInterval(timer);
-        upstreamClosed = true;
-      });
-    });
+    const { upstream, closed: upstreamClosed } = await endlessUpstream();
     const cancel = new AbortController();
     const client = clientOf([upstream]);
     const answer = await client.stream({ path: '/endless', signal: cancel.signal });
     answer.body.resume();
     cancel.abort();
-    await waitFor('the upstream to see its answer cut', () => upstreamClosed);
+    await waitFor('the upstream to see its answer cut', upstreamClosed);
   });
 });
 

@@ -4,7 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { FixedInstancer } from '../sd/instancer.js';
 import type { Instance } from '../sd/instance.js';
+import { ServiceClient, type ServiceClientOptions } from './service-client.js';
 
 export interface TestUpstream {
   instance: Instance;
@@ -18,6 +20,7 @@ export interface TestUpstream {
 
 let serial = 0;
 const opened: Server[] = [];
+const clients: ServiceClient[] = [];
 const sockets = new Set<Socket>();
 
 export function instanceAt(port: number, service = 'test'): Instance {
@@ -62,14 +65,37 @@ export function answer(status: number, headers: Record<string, string> = {}) {
   };
 }
 
+/** An answer that never ends (1 KiB every 5 ms); `closed()` tells whether the caller cut it. */
+export async function endlessUpstream(): Promise<{ upstream: TestUpstream; closed: () => boolean }> {
+  let closed = false;
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const timer = setInterval(() => res.write(Buffer.alloc(1024)), 5);
+    res.once('close', () => {
+      clearInterval(timer);
+      closed = true;
+    });
+  });
+  return { upstream, closed: () => closed };
+}
+
 /** Reads the request body, then cuts the connection without answering: the request was delivered. */
 export function cutAfterReading(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   req.once('end', () => res.destroy());
 }
 
-/** Closes every server started here (and their connections). */
+/** A client of `service` over these instances (closed by closeUpstreams). */
+export function testClient(service: string, instances: Array<TestUpstream | Instance>, options: ServiceClientOptions = {}): ServiceClient {
+  const list = instances.map((i) => ('instance' in i ? i.instance : i));
+  const client = new ServiceClient(service, new FixedInstancer(service, list), options);
+  clients.push(client);
+  return client;
+}
+
+/** Closes every client made by testClient, then every server started here (and their connections). */
 export async function closeUpstreams(): Promise<void> {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
   for (const socket of sockets) socket.destroy();
   await Promise.all(opened.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 }

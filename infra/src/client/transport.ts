@@ -203,15 +203,7 @@ export class Transport {
     if (clock.reason) throw clock.classify(clock.reason, instance);
     let response: Dispatcher.ResponseData;
     try {
-      const options: DispatchWithClock & Dispatcher.RequestOptions = {
-        origin: target.origin,
-        path: request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers,
-        body: request.body,
-        clock,
-      };
-      response = await undiciRequest(this.dispatcher, options);
+      response = await undiciRequest(this.dispatcher, dispatchOptions(target, request, headers, clock));
     } catch (error) {
       clock.release();
       throw clock.classify(error, instance);
@@ -228,15 +220,7 @@ export class Transport {
     const clock = new AttemptClock(limits, request.signal);
     if (clock.reason) throw clock.classify(clock.reason, instance);
     const exchange = new RelayExchange(instance, clock);
-    const options: DispatchWithClock = {
-      origin: target.origin,
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers,
-      body: request.body,
-      clock,
-    };
-    this.dispatcher.dispatch(options, exchange);
+    this.dispatcher.dispatch(dispatchOptions(target, request, headers, clock), exchange);
     try {
       return await exchange.answered;
     } catch (error) {
@@ -248,6 +232,11 @@ export class Transport {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** What undici is asked to send for one attempt, with the attempt's clock (ClockedDispatcher). */
+function dispatchOptions(target: HttpTarget, request: HttpRequest, headers: Record<string, string>, clock: AttemptClock): DispatchWithClock {
+  return { origin: target.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers, body: request.body, clock };
 }
 
 /** An instance's answer as undici handed it over, with the attempt's clock (a class: no closures per call). */
