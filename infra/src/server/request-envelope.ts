@@ -73,6 +73,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
   // redaction (21 paths checked on every line) is skipped for it. Made at the first request, once
   // the logger carries the instance's serviceId binding.
   let lines: AccessLog | undefined;
+  let carriers: string[] | undefined;
   const logAtInfo = options.accessLog ?? true;
 
   const finish = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, path: string, started: number, span: Span | undefined) => {
@@ -117,7 +118,10 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
     let span: Span | undefined;
     let served = context.active();
     if (!QUIET_PATHS.has(path)) {
-      const { parent, links } = traceOrigin(req, options.trustTraceContext);
+      // The header names the registered propagators read, asked once they are registered (tracing
+      // starts once the listener is up, and the call copies the list: not on every request).
+      if (!carriers?.length) carriers = propagation.fields().map((name) => name.toLowerCase());
+      const { parent, links } = traceOrigin(req, options.trustTraceContext, carriers);
       span = tracer().startSpan(`${req.method} ${path}`, { kind: SpanKind.SERVER, links }, parent);
       // Attributes only for a span that records them (1 % of requests with the production
       // sampler): a dropped span's would be copied and checked for nothing.
@@ -141,11 +145,19 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
  * choose our trace ids and sampling nor push baggage through every service behind the edge; its
  * trace, when it sent a valid one, is kept as a link for correlation, never as the parent.
  */
-function traceOrigin(req: IncomingMessage, trust: TrustTraceContext | undefined): { parent: Context; links: Link[] } {
-  const extracted = propagation.extract(ROOT_CONTEXT, req.headers);
-  if (!trust || trust(req)) return { parent: extracted, links: [] };
-  const caller = trace.getSpanContext(extracted);
+function traceOrigin(req: IncomingMessage, trust: TrustTraceContext | undefined, carriers: readonly string[]): { parent: Context; links: Link[] } {
+  if (!trust || trust(req)) return { parent: propagation.extract(ROOT_CONTEXT, req.headers), links: [] };
+  // Of an untrusted caller's context only its span context is kept (as a link): when it sent none
+  // of the propagators' headers there is nothing to extract. Most requests at the edge send none,
+  // and extracting costs every propagator's lookups (Jaeger's lists every header name, for baggage).
+  if (!carriesAny(req.headers, carriers)) return { parent: ROOT_CONTEXT, links: [] };
+  const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, req.headers));
   return { parent: ROOT_CONTEXT, links: caller && isSpanContextValid(caller) ? [{ context: caller }] : [] };
+}
+
+function carriesAny(headers: IncomingMessage['headers'], names: readonly string[]): boolean {
+  for (let i = 0; i < names.length; i++) if (headers[names[i]!] !== undefined) return true;
+  return false;
 }
 
 /** Only short, printable ids are echoed back; anything else is replaced. */
