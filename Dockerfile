@@ -54,13 +54,15 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # BENCHMARKS.md "Footprint" measures the image's run path with these very lines (bench/footprint.ts
 # reads every ENV of this stage). In NODE_OPTIONS, not in CMD: compose gives each service its own command.
-# --max-semi-space-size=4: V8's young generation may grow to 2 × 32 MiB, and loading the modules at
-#   start grows it that far: an idle service kept it committed. Capped at 2 × 4 MiB: idle RSS
-#   107-133 → 97-113 MiB, the gateway's CPU per request unchanged within noise (2 MiB: +14 %, 1 MiB: +50 %).
+# --max-semi-space-size=16: V8's young generation may grow to 2 × 32 MiB, and loading the modules at
+#   start grows it that far. The start-up collection below shrinks it again, so the cap bounds the
+#   young generation under load rather than at idle. A 4 MiB cap (2026-11-27) cost the gateway ~20 %
+#   of its CPU per request once nothing else kept its garbage alive (BENCHMARKS.md, "Gateway hop":
+#   75 against 59-63 µs per request); 16 MiB is within noise of no cap.
 # --expose-gc: for infra/src/runtime/startup-memory.ts alone, which runs one memory-reducing full GC
 #   once the instance is registered: what start-up left on the heap goes back at once instead of after
 #   minutes of idling (−9 to −17 MiB); a single pause of tens of ms, nothing per request.
-ENV NODE_OPTIONS="--max-semi-space-size=4 --expose-gc"
+ENV NODE_OPTIONS="--max-semi-space-size=16 --expose-gc"
 # glibc malloc gives each thread that allocates (V8's compiler and GC workers, libuv's pool) an arena
 # of its own, up to 8 per core, each holding freed memory apart: 2 arenas, −1.3 to −1.8 MiB.
 ENV MALLOC_ARENA_MAX=2

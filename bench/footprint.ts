@@ -343,7 +343,8 @@ ${breakdown.join('\n')}
   already has ${fmt(bareRss, 0)} MiB of RSS. What a service adds of its own is the anonymous column.
 - **The young generation** was the largest waste: loading the modules at start grows V8's semi-spaces to
   their maximum (2 × 32 MiB here) and an idle process keeps them committed, ${youngSaved} MiB of RSS
-  holding nothing (the V8-defaults column against the container's). \`--max-semi-space-size=4\` caps them at 2 × 4 MiB (see "What each measure bought").
+  holding nothing (the V8-defaults column against the container's). The container's start-up collection shrinks them again (below), and
+  \`--max-semi-space-size=16\` bounds them under load at 2 × 16 MiB (see "What each measure bought").
 - **The old generation** holds the libraries' code: live heap each adds, after a full GC, imported one
   after the other into a fresh process: ${libraries.map((l) => `${l.library} ${fmt(l.mib)}`).join(', ')} (${fmt(libraryTotal)} MiB in all).
   Right after start it also holds start-up's garbage, fragmented: V8's memory reducer compacts it after a
@@ -358,7 +359,7 @@ the other changes were measured on builds of the code before and after them (eac
 | --- | --- | --- | --- | --- |
 | compiled, V8's defaults, tracing on | ${measured(defaults)}
 | the image's environment, all of the rows below: **the container** | ${measured(image)}
-| \`--max-semi-space-size=4\` (V8's defaults → it) | 131 → 108 | 133 → 113 | 108 → 97 | 108-133 → 97-113 |
+| \`--max-semi-space-size=4\` (V8's defaults → it; 2026-11-27, before the start-up GC below existed; since 2026-11-28 the cap is 16 MiB, see under the table) | 131 → 108 | 133 → 113 | 108 → 97 | 108-133 → 97-113 |
 | \`--expose-gc\`, used by infra/src/runtime/startup-memory.ts alone: one memory-reducing full GC ("last-resort": compacts the old generation, shrinks the young one to 1-2 MiB) once the instance is registered and its start hook done, a single pause of ~70 ms | 107 → 91 | | 96 → 87 | −9 to −17 |
 | \`MALLOC_ARENA_MAX=2\`: glibc's arenas, up to 8 per core otherwise, one per thread that allocates | 91 → 89 | 97 → 95 | 87 → 86 | −1.3 to −1.8 |
 | \`MALLOC_MMAP_THRESHOLD_=131072\`: glibc's own starting value, kept fixed, so large blocks stay mmapped and go back on free (glibc otherwise raises it to the size of any large block freed, its trim threshold to twice that: after auth's first argon2 hash, 19 MiB, every later one comes from an arena that keeps it) | | 10 s after 5 s of sign-ins: 121 → 114 (by hand, 2 runs each) | | 2 s after passing: within noise; after ≥ 30 s idle: webui 95 → 87, worker 96 → 87, auth 93 → 92 (this bench's previous run and this one) |
@@ -374,7 +375,10 @@ No change alone: \`node:http\` through \`process.getBuiltinModule\` in infra/src
 The cost of the flags: the gateway's CPU per request at saturation (gateway-hop bench, BENCH_ONLY=gateway,
 tracing on, 4 runs each, interleaved): V8 defaults 144-156 µs, \`--max-semi-space-size=4\` 148-164 µs (within
 this machine's ±8 % noise), 3 MiB 159 µs, 2 MiB 174 µs (+14 %), 1 MiB 223-233 µs (+50 %: a scavenge every
-megabyte promotes the requests in flight). Hence 4. ${HOP_COST}
+megabyte promotes the requests in flight). Hence 4, on 2026-11-27. That measure was blurred by a Set of in-flight responses
+(infra/src/server/in-flight.ts, BENCHMARKS.md "Gateway hop") that kept ~10 % of the gateway's garbage alive whatever the cap:
+once it was gone (2026-11-28, compiled gateway, one run), 4 MiB cost 75 µs per request against 63 µs with 16 MiB and
+59 µs with no cap, so the image caps at 16 MiB; the start-up collection keeps the young generation small at idle either way. ${HOP_COST}
 
 ### What is left
 

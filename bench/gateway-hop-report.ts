@@ -201,6 +201,9 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | start-up collection inside a nextTick callback (infra/src/runtime/startup-memory.ts): forced from a promise reaction, it left \`process.nextTick\` ~7× slower for the life of the process (section "process.nextTick after a full collection"); this is the image's \`--expose-gc\` path, so the container row | container row of that day's table | instructions per request with the image's flags 517 K → 404 K (tracing off) | V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\` from nextTick's tick object) 109 K → 37 K; nextTick's self time in a CPU profile was 7.6 µs per request against 1.2 µs without the flags |
 | allocations and listeners (session 2026-11-27, third; judged by bytes allocated per request, V8's \`--trace-gc\` account, which repeats within ~2 % here): server request metrics counted into plain numbers per (method, route) and handed to prom-client when read (infra/src/server/request-metrics.ts); the client-gone cancellation one object and one \`close\` listener instead of an AbortController (infra/src/cancellation.ts); \`close\` listeners with \`on\` (\`once\` wraps each in a bound function); no context made for the no-op span (tracing off); the retry loop's attempt one class instance, the breaker running its \`run()\` in one async function, stream()'s consumer synchronous (infra/src/client); request and answer headers copied straight into their result, prefix checks only for names starting with a prefix's letter, the data policy set by an indexed loop (its \`for...of\` destructuring alone was 3 % of the bytes); no body read and no \`.catch\` closure for a bodiless request (gateway/src) | side by side with cde2efa (that session's table, tracing on, 3 rounds; with the next row, which changes little for this tsx row: it forces no collection): 1509 / 2058 / 2268 → 2008 / 2273 / 2513 | 762 / 514 / 474 → 578 / 466 / 415 µs; instructions per request within this run's noise (section "Gateway hop in instructions") | bytes allocated per proxied request 42.5 → 35.7 KB, tracing off (2 runs before: 42.3, 42.7; the raw proxy: 16.6); prom-client's labels and the AbortController no longer appear in a sampling heap profile |
 | a tick object held for the life of each service (infra/src/runtime/tick-object-pin.ts): after a memory-reducing full collection that finds no tick object alive, nextTick stays slow; the start-up collection runs inside a tick since the row above, and V8's own memory-reducing collections can still land between ticks | container row of that session's table | nextTick after the start-up collection: 1.05-1.74× → 0.94-1.00× of its speed without it (section "process.nextTick after a full collection") | under valgrind, where V8's memory reducer runs such collections: V8 runtime (\`Runtime_DefineKeyedOwnPropertyInLiteral\`) 101 K → 34 K instructions per request |
+| in-flight responses kept in an index-swapping array instead of a Set (infra/src/server/in-flight.ts; session 2026-11-28, second; judged by V8's \`--trace-gc-nvp\` account, 5 s at 32 connections, tracing off): a Set every request enters and leaves rehashes its table every few dozen requests, and V8 links each replaced table to its successor (for iterators); with the first table in the old generation (a server's Set always is), each successor, and the responses it held with all they reference, survived scavenges through that link until the next full collection: this was the "old-generation growth" of earlier runs | 16133 → 17287 tracing on, 17985 → 19649 off (two full runs ~10 minutes apart) | 68 → 62 µs, off 60 → 52 µs | promoted 11 % of all it allocated (305 of 2760 MB, ~4 KB per request) → 0.3 %; scavenge pauses 397 → 52 ms per 5 s; full collections 3-4 → 0-2 per 5 s; garbage collection 17 % → 2-8 % of the profile. A plain script shows it: objects entering and leaving an old Set, 91 % of them promoted; an array, 0 % |
+| relay over undici's dispatch API (ServiceClient.relay, infra/src/client/relay-exchange.ts): the attempt's exchange is undici's handler, the body's chunks go from undici's parser straight into \`res.write\`, and back-pressure is undici's own pause (onData returning false); no Readable, no request-API promise and async resource, no listeners on the upstream side | side by side with 92a0bf7 (3 rounds, tracing on): 17567 → 19179 | 60 → 54 µs | in the raw proxy alone the same swap (\`pool.request\` + \`pipe\` → \`pool.dispatch\` with a handler writing into the response) measured 36 → 33 µs per request |
+| an untrusted caller's trace context extracted only when it sent one of the propagators' headers (infra/src/server/request-envelope.ts): Jaeger's extract lists every header name, for its baggage, on every request | within noise (5 rounds side by side: 17629 → 16936, rounds from 8601 to 19199) | within noise (59 → 62 µs) | work removed, no figure this machine tells apart |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -219,89 +222,46 @@ ${profile.top}
 
 ### What is left
 
-- **0.6× the raw proxy is out of reach with every feature on.** On this machine (2026-11-28: syscalls
-  cost more than on the machine of the earlier rows, and it swung ±30 % between rounds) the gateway
-  reached 0.47× tracing off and 0.43× on (the day before, on another machine: 0.56× and 0.47×);
-  in CPU per request it is 2-2.6× the raw proxy (219 and 274 against 106 µs), and 2.5-2.6× its
-  instructions (section "Gateway hop in instructions"). It makes the raw proxy's system calls (the
-  table's reads + writes column: 4.30 against 4.03), so the whole gap is user-space work: ours,
-  node's http and undici's for the headers we add, and the garbage. Here it is on par with express
-  + http-proxy-middleware (0.92-0.93× its req/s, CPU 219-274 against 235-259 µs), which Node 24's
-  keep-alive default made much faster than the issue's table shows (below). The profile
-  is flat: the socket writes, Node's http, undici, GC, and no layer of ours above ~6 %. It
-  allocates 35.7 KB per request against the raw proxy's 16.6 KB: in a sampling heap profile the
-  largest are node's tick objects (7.5 %: streams and http schedule a dozen nextTicks per
-  request), node's header string (\`_storeHeader\`, 5 %) and header dictionary (growing with each
-  \`setHeader\`, ~5 %), the access line (3 %), undici's request header (3 %), and the client's
-  attempt chain (promises of ~10 async steps: ServiceClient, retry loop, breaker, opossum,
-  attempt, transport, undici; ~16 % together). Each feature measured on its own costs about what is
-  missing: the access log (ACCESS_LOG=false: −28 K instructions, 7 %), tracing at a 1 % sampler
-  (a span made and dropped, the context propagated), the rate limits, the security headers and
-  the token check. Dropping any of them is not on the table (the issue rules it out).
-- **The container's \`--max-semi-space-size=4\`** makes ~6× more scavenges under load (450-525
-  against 68-79 over ~40 000 requests at 8 connections) for the same 36 KB per request; CPU per
-  request with it (4 runs, alone or with \`--expose-gc\`) was 368-394 µs against 315-332 µs with
-  V8's defaults (2 runs), but \`--expose-gc\` alone measured 318 and 398 µs and a 16 MiB cap 384 µs
-  (8 s at 8 connections, compiled gateway, alternating): a possible 10-15 %, not told apart from
-  this machine's noise. The cap was chosen for idle RSS
-  before the start-up collection shrank the young generation anyway; raising it would need the
-  footprint bench's "under load" figures (with 16 MiB: 210 MiB of RSS after load against 183).
-  In the 2026-11-27 table the container row (compiled, the image's flags) took 512-669 µs per
-  request against the tsx row's 415-578 µs; in today's, 284-378 against 234-306 µs.
-- **Old-generation growth under load**: each scavenge promotes ~1 MiB (\`--trace-gc\`: the old
-  generation climbs ~18 MiB per 15 scavenges until a full collection takes it from ~95 back to
-  23 MiB); V8 keeps the pages committed after it, so the gateway's RSS stays at its peak. What
-  survives two scavenges per request is not yet identified.
-- **The access line's write** shows as 5-8 % of the main thread's samples (\`writeString\`, pino's
-  asynchronous write queued to libuv's pool) in CPU profiles, ~16 µs per request, yet pino's
-  destination called \`fs.write\` 0.07 times per request (counted by wrapping it: ~14 lines per
-  write at 32 connections, its own coalescing while a write is in flight): the samples are the
-  main thread descheduled after waking the pool's thread on a 2-core machine, not work of its
-  own. Measured on 2026-11-28 (6 interleaved rounds × 4 s at 32 connections, tracing off): the
-  lines gathered per event-loop turn and written synchronously once per turn (0.07 writes per
-  request, no pool), the same gathered and written through the pool, today's destination, and
-  ACCESS_LOG=false: medians 4903 / 5233 / 5317 / 6277 req/s, CPU 178 / 177 / 185 / 192 µs per
-  request, each row's rounds spread over ±40 %: no difference this machine can show, so not taken.
-- **Writing the access log synchronously** (pino's destination with \`sync: true\`, one write(2) on
-  the main thread instead of a job on libuv's pool) counted 401 K → 389 K instructions per
-  request, most of it in GC, within ~3 % noise: not taken, as a slow stdout would then stall
-  the event loop.
-- **Per request, system calls** (the table's reads + writes, /proc/<pid>/io at full speed): one
-  read of the request, one write upstream, one read of the answer, one writev to the client, as
-  the raw proxy; the gateway's 0.27-0.28 more are the access lines (0.07 \`fs.write\`), the pool's
-  wake-ups for them (eventfd), the rate limits' lease round trips to Redis and the OTLP export.
-  Under strace (which slows the process until every turn serves one request) the same gateway
-  shows one \`fs.write\` per line and a futex per line: counts taken under strace overstate what
-  batching would save.
-- **Scavenges are the GC cost**: V8's young-generation collections ran 1–7 ms each under this
-  load (their wall time, on a 2-core machine shared with wrk and the backend), one per ~45
-  requests with the image's 4 MiB semi-spaces and one per ~500 with V8's default; CPU per
-  request was the same either way.
-- **Added p50 at 1 connection is the serial path's CPU**: one request at a time, the gateway's
-  CPU per request plus its wake-ups; it moves with the CPU per request, not with anything that waits.
-  On this machine the raw proxy itself adds +367 µs to the direct call's 132 µs p50 (the goal is
-  +100 µs): the goal sits below what Node's least keep-alive hop reaches here; the gateway adds
-  173-290 µs to the raw proxy's.
-- **p99 at 1 connection is dominated by this shared machine**: the direct call's own p99 ranged
-  0.5–3 ms across today's runs, and the raw proxy's 0.9–3.3 ms; the gateway's lands 2–5 ms.
-- **The container's memory flags and the hop.** The container row is tsc's output on plain node
-  with the image's \`NODE_OPTIONS\`. Until the start-up collection moved into a nextTick callback
-  (row in the table above) its CPU per request ranged from −5 % to +50 % against the tsx row over
-  seven runs; most of that was the slowed nextTick, which instruction counts showed plainly
-  (517 K against 401 K). With the fix the flags cost ~3 % in instructions (472 K against 456 K,
-  tracing on, section "Gateway hop in instructions"). What remains is the young generation: both flags keep it small
-  (\`--max-semi-space-size=4\` caps it at 2 × 4 MiB; the start-up GC that \`--expose-gc\` allows,
-  infra/src/runtime/startup-memory.ts, shrinks it to 1 MiB and V8 regrows it slowly under load: 1 →
-  16 MiB over 6 s, against 64 MiB throughout without the flags), so scavenges come oftener and
-  promote requests in flight. How much that costs the hop, 0 % or 15 %, is below what this machine
-  tells apart. The flags buy the idle footprint (BENCHMARKS.md "Footprint": 124 → 84 MiB for the
-  gateway), so they stay; a gateway that wants the difference can drop them in its own compose
-  \`environment\` (idle RSS ~124 MiB then). V8's \`--min-semi-space-size\` and
-  \`--semi-space-growth-factor\` are refused in NODE_OPTIONS.
-- Node 24's global HTTP agent keeps connections alive by default, so http-proxy-middleware's README
-  form is no longer "a new connection per request": its two rows are close.
-- This machine is shared and was loaded while measuring: compare ratios and CPU per request within
-  the table, not absolute req/s across runs.
+- **Where the goals stand** (the goals line under the table; this machine, 2026-11-28, second
+  session, runs its system calls ~3× faster than the one of the session before, where the same
+  code measured 0.43× / 0.47×): the 0.6× goal is met with everything on, tracing on and off, and
+  so is the added p99. Three are not, or not in every run:
+  - **1.2× express + http-proxy-middleware with keep-alive**: 1.21× in one full run of this
+    session, 1.07× in the next; with tracing on the gateway spends about the CPU per request that
+    express + http-proxy-middleware does (with tracing off ~20 % less). Tracing is the lever: below.
+  - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
+    HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
+    and its two rows are close.
+  - **Added p50 ≤ +100 µs**: at 1 connection the p50 is the serial path's CPU; the raw proxy alone
+    adds ~+70 µs to the direct call, and the gateway's own work ~55 µs more.
+- **What the gateway still does beyond the raw proxy** (its CPU per request against the raw
+  proxy's in the table; the profile above is flat, no layer of ours above ~6 %):
+  node's header dictionary and checks (about a dozen \`setHeader\` per answer: identity, security and
+  the upstream's headers; with \`_storeHeader\` and the value check ~5 % of the samples); tracing at
+  a 1 % sampler (the on and off rows: a context per request, span and trace ids and the ratio
+  sampler, four propagators injecting into each upstream call); the token cache's lookup, which
+  hashes the ~300-byte token on every request (~1 %); the ServiceClient's retry loop, breaker and
+  attempt bookkeeping (~5 %). Each is below this machine's noise on its own.
+- **The image's semi-space cap.** The image capped V8's young generation at 2 × 4 MiB for idle RSS.
+  With the Set chain (table above) gone, the cap was the largest cost left in the container: the
+  compiled gateway, same run (BENCH_CONTAINER_VARIANTS), 4 MiB 14897 req/s and 75 µs per request,
+  16 MiB 17149 and 63 µs, no cap 18097 and 59 µs (raw proxy 28124). The start-up collection
+  (infra/src/runtime/startup-memory.ts) already shrinks the young generation at idle, so the
+  Dockerfile now caps it at 16 MiB (the container row above; idle RSS still within 90 MiB for every
+  service: section "Footprint").
+- **The access line's write** shows as a few % of the main thread's samples (\`writeString\`, pino's
+  write queued to libuv's pool), yet pino's destination calls \`fs.write\` ~0.07 times per request
+  (it coalesces ~14 lines while a write is in flight): the samples are the main thread descheduled
+  after waking the pool's thread on a 2-core machine. Gathering the lines per event-loop turn (written
+  synchronously, or through the pool) measured no difference this machine can show (2026-11-28,
+  first session), so it was not taken; writing synchronously would let a slow stdout stall the loop.
+- **System calls per request** (the reads + writes column, /proc/<pid>/io at full speed): the raw
+  proxy's four, plus ~0.25 of the gateway's own (access lines, the pool's wake-ups for them, the
+  rate limits' lease round trips to Redis, the OTLP export). Under strace every line is its own
+  write: counts taken under strace overstate what batching would save.
+- **p99 at 1 connection moves with this shared machine**: compare it within one run only.
+- This machine is shared: compare ratios and CPU per request within the table, not absolute req/s
+  across runs.
 
 ${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; BENCH_PROFILE_TRACING=off profiles the gateway with tracing off; needs wrk).`;
 }

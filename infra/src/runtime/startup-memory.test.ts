@@ -32,7 +32,7 @@ describe('releaseStartupMemory', () => {
       const pauseMs = await new Promise((resolve) => releaseStartupMemory(resolve));
       const { heapTotal: after, heapUsed: live } = process.memoryUsage();
       console.log(JSON.stringify({ before, after, live, pauseMs }));`;
-    const child = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=4', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=16', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
     const { before, after, live, pauseMs } = JSON.parse(child.stdout) as { before: number; after: number; live: number; pauseMs: number };
     const MiB = 1024 * 1024;
