@@ -55,13 +55,20 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
       options.logger?.info({ service: client.service, path: upstreamPath, requestId: call.requestId }, 'client went away; upstream call cancelled');
       return;
     }
-    res.statusCode = answer.status;
-    const headers = clientResponseHeaders(answer.headers);
-    for (const name in headers) res.setHeader(name, headers[name]!);
-    // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
-    res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
-    const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
-    if (length !== undefined) res.setHeader('content-length', length);
+    try {
+      res.statusCode = answer.status;
+      const headers = clientResponseHeaders(answer.headers);
+      for (const name in headers) res.setHeader(name, headers[name]!);
+      // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
+      res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
+      const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
+      if (length !== undefined) res.setHeader('content-length', length);
+    } catch (error) {
+      // Nothing will deliver this body now: let its attempt go (span, in-flight count, the
+      // upstream connection, which a held body may keep paused) before the error is answered.
+      answer.body.abort();
+      throw error;
+    }
     // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
     // and the upstream attempt with it.
     relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId });

@@ -84,15 +84,21 @@ export class AppStack {
       ...services.map((service) => this.stack.startPassing(service, counts[service])),
     ]);
     this.gateway = gateway as Running;
-    // Passing in Consul is not yet known to the gateway: its watchers hear of it a moment later,
-    // and a first call in between would be answered 503 no_healthy_instance.
-    const started = (instances as Running[][]).flat().map((instance) => instance.serviceId);
-    await waitFor('the gateway to see every instance passing', async () => {
-      const view = (await fetch(`http://127.0.0.1:${this.gateway.adminPort}/metrics/upstreams`).then((r) => r.json())) as { upstreams: Array<{ passing: string[] }> };
-      const seen = new Set(view.upstreams.flatMap((upstream) => upstream.passing));
-      return started.every((id) => seen.has(id));
-    }, { timeoutMs: 10_000 });
+    await this.waitGatewaySees(gateway as Running, (instances as Running[][]).flat().map((instance) => instance.serviceId));
     return Object.fromEntries(services.map((service, i) => [service, instances[i]])) as Record<S, [Running, ...Running[]]>;
+  }
+
+  /**
+   * Waits until `gateway`'s watchers list every one of `serviceIds` as passing. Passing in Consul
+   * is not yet known to a gateway: its watchers hear of it a moment later, and a first call in
+   * between would be answered 503 no_healthy_instance.
+   */
+  async waitGatewaySees(gateway: Running, serviceIds: readonly string[]): Promise<void> {
+    await waitFor(`gateway ${gateway.serviceId} to see every instance passing`, async () => {
+      const view = (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics/upstreams`).then((r) => r.json())) as { upstreams: Array<{ passing: string[] }> };
+      const seen = new Set(view.upstreams.flatMap((upstream) => upstream.passing));
+      return serviceIds.every((id) => seen.has(id));
+    }, { timeoutMs: 10_000 });
   }
 
   /** One call through the gateway. */

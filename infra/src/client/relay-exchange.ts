@@ -90,7 +90,13 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
     const held = this.held;
     this.held = undefined;
     let paused = false;
-    if (held) for (const chunk of held) paused = !sink.write(chunk) || paused;
+    if (held) {
+      for (const chunk of held) {
+        paused = !sink.write(chunk) || paused;
+        // The sink may give up on the body while it writes (its client left): nothing more goes to it.
+        if (this.phase !== 'delivering') return;
+      }
+    }
     if (this.complete) return this.finish(undefined);
     if (this.failure) return this.finish(this.failure);
     // undici was paused while the chunks were held: it goes on unless the sink itself is full.
@@ -122,8 +128,11 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
       this.finish(new Error('discarded body too large to read off'));
       return Promise.resolve();
     }
+    // Made before the parser resumes: resuming parses what undici buffered at once, and the body
+    // may end (finish() calling discardDone) before resume() returns.
+    const done = new Promise<void>((resolve) => (this.discardDone = resolve));
     this.resumeParser?.();
-    return new Promise<void>((resolve) => (this.discardDone = resolve));
+    return done;
   }
 
   // ---------------------------------------------------------------- undici's handler (legacy API)
@@ -197,8 +206,14 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
     }
     this.ended?.(error);
     if (!sink) return;
-    if (error) sink.fail(error);
-    else sink.end();
+    if (error) return sink.fail(error);
+    try {
+      sink.end();
+    } catch (thrown) {
+      // Called from undici's onComplete, which would swallow it: the sink is told its body failed
+      // instead, so its response is cut rather than left open.
+      sink.fail(thrown instanceof Error ? thrown : new Error(String(thrown)));
+    }
   }
 }
 

@@ -198,4 +198,94 @@ describe('ServiceClient.relay', () => {
     expect(await body.done).toEqual({ ended: true });
     expect(body.text()).toBe('from the fallback');
   });
+
+  it('counts a call in flight until its body ends, fails, is abandoned or cancelled', async () => {
+    const whole = await startUpstream(answer(200));
+    const client = clientOf([whole]);
+    const ended = await relayed(client);
+    await ended.body.done;
+    expect(client.inFlight(whole.instance.id)).toBe(0);
+
+    const { upstream: endless } = await endlessUpstream();
+    const endlessClient = clientOf([endless]);
+    const abandoned = await relayed(endlessClient, '/endless');
+    expect(endlessClient.inFlight(endless.instance.id)).toBe(1);
+    abandoned.answer.body.abort();
+    expect(endlessClient.inFlight(endless.instance.id)).toBe(0);
+
+    const cancel = new AbortController();
+    const cancelled = await endlessClient.relay({ path: '/endless', signal: cancel.signal });
+    const body = recorder();
+    cancelled.body.deliver(body.sink);
+    cancel.abort();
+    await body.done;
+    expect(endlessClient.inFlight(endless.instance.id)).toBe(0);
+
+    // Never delivered: abandoned before deliver(), which then tells the sink nothing.
+    const undelivered = await endlessClient.relay({ path: '/endless' });
+    undelivered.body.abort();
+    expect(endlessClient.inFlight(endless.instance.id)).toBe(0);
+    const late = recorder();
+    undelivered.body.deliver(late.sink);
+    expect(late.chunks).toEqual([]);
+    expect(late.told()).toBeUndefined();
+  });
+
+  it('holds a body larger than its hold limit until deliver(), then relays it whole', async () => {
+    // 1 MiB arrives before anyone delivers it: undici is paused at the hold limit, not buffering it all.
+    const total = 1024 * 1024;
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+      res.end(Buffer.alloc(total, 3));
+    });
+    const answer = await clientOf([upstream]).relay({ path: '/big' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const body = recorder();
+    answer.body.deliver(body.sink);
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.bytes()).toBe(total);
+  });
+
+  it('retries past an answer whose body is too large to read off (its connection is closed instead)', async () => {
+    const big = await startUpstream((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/octet-stream', 'content-length': String(512 * 1024) });
+      res.end(Buffer.alloc(512 * 1024));
+    });
+    const live = await startUpstream(answer(200));
+    const client = clientOf([big, live]);
+    for (let i = 0; i < 4; i++) {
+      const { answer: got, body } = await relayed(client);
+      expect(got.status).toBe(200);
+      expect(await body.done).toEqual({ ended: true });
+    }
+    expect(big.calls).toBeGreaterThan(0);
+    expect(client.inFlight(big.instance.id)).toBe(0);
+  });
+
+  it('writes nothing more to a sink that gave up while its held chunks were written', async () => {
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Separate writes, flushed apart: several chunks held before deliver().
+      res.write('one,');
+      setTimeout(() => res.write('two,'), 20);
+      setTimeout(() => res.end('three'), 40);
+    });
+    const client = clientOf([upstream]);
+    const answer = await client.relay({ path: '/' });
+    await waitFor('the upstream to finish its answer', () => upstream.inFlight === 0);
+    const written: string[] = [];
+    let told = 0;
+    answer.body.deliver({
+      write(chunk) {
+        written.push(chunk.toString());
+        answer.body.abort();
+        return true;
+      },
+      end: () => (told += 1),
+      fail: () => (told += 1),
+    });
+    expect(written).toHaveLength(1);
+    expect(told).toBe(0);
+    expect(client.inFlight(upstream.instance.id)).toBe(0);
+  });
 });

@@ -198,6 +198,11 @@ export class ServiceClient {
     return this.state.breakerState(instanceId);
   }
 
+  /** Calls to an instance not finished yet (a relayed body counts until it ends, fails or is abandoned). */
+  inFlight(instanceId: string): number {
+    return this.state.loadOf(instanceId);
+  }
+
   get(path: string, init: Omit<ServiceRequest, 'path' | 'method'> = {}): Promise<ServiceResponse> {
     return this.request({ ...init, method: 'GET', path });
   }

@@ -93,9 +93,13 @@ export function testClient(service: string, instances: Array<TestUpstream | Inst
   return client;
 }
 
-/** Closes every client made by testClient, then every server started here (and their connections). */
+/**
+ * Cuts every connection of the servers started here, then closes every client made by testClient
+ * and the servers. Cut first: a client's close waits for its calls in flight, and a test that
+ * failed midway (a relay left paused) would otherwise hang here and hide its own failure.
+ */
 export async function closeUpstreams(): Promise<void> {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
   for (const socket of sockets) socket.destroy();
+  await Promise.all(clients.splice(0).map((client) => client.close()));
   await Promise.all(opened.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 }

@@ -82,6 +82,8 @@ export class ChaosStack {
     this.instances = { auth: [], social: [], messenger: [], rng: [] };
     services.forEach((service, i) => (this.instances[service] = started[i]!));
     await stack.waitPassing('gateway', (ids) => gateways.every((g) => ids.includes(g.serviceId)));
+    const instanceIds = Object.values(this.instances).flat().map((instance) => instance.serviceId);
+    await Promise.all(gateways.map((gateway) => this.app.waitGatewaySees(gateway, instanceIds)));
 
     if (counts.auth) {
       [this.sender, this.reader] = [await this.app.user('Sam'), await this.app.user('Rae')];
