@@ -204,6 +204,8 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | in-flight responses kept in an index-swapping array instead of a Set (infra/src/server/in-flight.ts; session 2026-11-28, second; judged by V8's \`--trace-gc-nvp\` account, 5 s at 32 connections, tracing off): a Set every request enters and leaves rehashes its table every few dozen requests, and V8 links each replaced table to its successor (for iterators); with the first table in the old generation (a server's Set always is), each successor, and the responses it held with all they reference, survived scavenges through that link until the next full collection: this was the "old-generation growth" of earlier runs | 16133 → 17287 tracing on, 17985 → 19649 off (two full runs ~10 minutes apart) | 68 → 62 µs, off 60 → 52 µs | promoted 11 % of all it allocated (305 of 2760 MB, ~4 KB per request) → 0.3 %; scavenge pauses 397 → 52 ms per 5 s; full collections 3-4 → 0-2 per 5 s; garbage collection 17 % → 2-8 % of the profile. A plain script shows it: objects entering and leaving an old Set, 91 % of them promoted; an array, 0 % |
 | relay over undici's dispatch API (ServiceClient.relay, infra/src/client/relay-exchange.ts): the attempt's exchange is undici's handler, the body's chunks go from undici's parser straight into \`res.write\`, and back-pressure is undici's own pause (onData returning false); no Readable, no request-API promise and async resource, no listeners on the upstream side | side by side with 92a0bf7 (3 rounds, tracing on): 17567 → 19179 | 60 → 54 µs | in the raw proxy alone the same swap (\`pool.request\` + \`pipe\` → \`pool.dispatch\` with a handler writing into the response) measured 36 → 33 µs per request |
 | an untrusted caller's trace context extracted only when it sent one of the propagators' headers (infra/src/server/request-envelope.ts): Jaeger's extract lists every header name, for its baggage, on every request | within noise (5 rounds side by side: 17629 → 16936, rounds from 8601 to 19199) | within noise (59 → 62 µs) | work removed, no figure this machine tells apart |
+| span export every 200 ms instead of every second (infra/src/tracing.ts; session 2026-11-28, third; judged by V8's \`--trace-gc-nvp\` account and CPU per request over 5 s at 32 connections, tracing on, a gateway started afresh for each run, 1 s and 200 ms alternating): with a one-second export delay a gateway fell, from its start, into one of two states: in 8 of 14 runs it promoted ~14 % of all it allocated and paused ~450 ms per 5 s for scavenges; at 200 ms, none of 12 did. What survived the scavenges (a sampling heap profile keeping the objects full collections freed, \`HeapProfiler.startSampling\` with \`includeObjectsCollectedByMajorGC\`) was every request's server span and trace ids and undici's per-request timers: not the sampled spans waiting for export (exporting every 8 spans still showed it) but something reached through Node 24's async context frames (none with \`--no-async-context-frame\`, which puts AsyncLocalStorage back on async hooks and costs ~10 µs per request more; none with the sampler off); which reference carries it is not pinned down | 4 pairs side by side: 17663 / 20647 / 19612 / 14967 → 20558 / 19753 / 19929 / 18692 | 62 / 52 / 53 / 77 → 51 / 53 / 53 / 56 µs (the 1 s runs at 62 and 77 were the ones promoting) | promoted 14.0 / 0.9 / 0.9 / 13.5 % → 1.1 / 0.8 / 0.7 / 1.2 % of all allocated; spans also reach Jaeger within 200 ms |
+| bench: each contender warmed 6 s at 32 connections and 2 s at 1 connection before the rounds (was 2 s at 32): after 2 s the gateway's CPU per request at 1 connection still fell ~15 % from round to round (157 → 149 → 138 µs), the raw proxy's not at all, so the added-p50 column was the gateway's warm-up | — | — | — |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
 allowance, but points an instance leased and has not used yet count as used, so a client spread over
@@ -222,26 +224,38 @@ ${profile.top}
 
 ### What is left
 
-- **Where the goals stand** (the goals line under the table; this machine, 2026-11-28, second
-  session, runs its system calls ~3× faster than the one of the session before, where the same
-  code measured 0.43× / 0.47×): the 0.6× goal is met with everything on, tracing on and off, and
-  so is the added p99. Three are not, or not in every run:
-  - **1.2× express + http-proxy-middleware with keep-alive**: 1.21× in one full run of this
-    session, 1.07× in the next; with tracing on the gateway spends about the CPU per request that
-    express + http-proxy-middleware does (with tracing off ~20 % less). Tracing is the lever: below.
+- **Where the goals stand** (the goals line under the table; 2026-11-28, third session): the added
+  p99 is met, and so is 1.2× express + http-proxy-middleware with keep-alive in this run (1.07× and
+  1.21× in the two runs before). 0.6× the raw proxy with everything on is on its edge: 0.59× in this
+  run with 60 µs per request, 0.61× in the run before; tracing off 0.71-0.74×. Not met:
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: at 1 connection the p50 is the serial path's CPU; the raw proxy alone
-    adds ~+70 µs to the direct call, and the gateway's own work ~55 µs more.
+  - **Added p50 ≤ +100 µs**: +126 µs tracing on, +112 µs off; express + http-proxy-middleware
+    +100-106 µs, the raw proxy +70 µs. At 1 connection nothing is batched, and the p50 is the
+    serial path's CPU: per request at 1 connection (round lines of this run) the raw proxy used
+    68 µs, express + http-proxy-middleware 110-122 µs, the gateway 126-139 µs tracing off and
+    147-155 µs on, about 2.5× what the same request costs at 32 connections. A perf profile at
+    1 connection (\`perf record -e cpu-clock\` with \`--perf-basic-prof\`) puts ~45 % of the gateway's
+    CPU in the kernel, mostly this VM's cost of waking the peer on loopback (the raw proxy pays the
+    same), and spreads the rest: undici 13 µs (the raw proxy 9), node's streams and http 13 µs,
+    our own code (envelope, dispatch, ServiceClient, breaker) ~11 µs, OpenTelemetry ~3 µs directly
+    and 8-20 µs with what it adds to undici, node's http and the microtask queue (two more upstream
+    headers, a context per request). No single layer is left to take out: the p50 goal needs the
+    tracing-on path about 25 µs shorter at 1 connection.
 - **What the gateway still does beyond the raw proxy** (its CPU per request against the raw
   proxy's in the table; the profile above is flat, no layer of ours above ~6 %):
   node's header dictionary and checks (about a dozen \`setHeader\` per answer: identity, security and
   the upstream's headers; with \`_storeHeader\` and the value check ~5 % of the samples); tracing at
   a 1 % sampler (the on and off rows: a context per request, span and trace ids and the ratio
-  sampler, four propagators injecting into each upstream call); the token cache's lookup, which
+  sampler, three propagators (W3C trace context and baggage, Jaeger) injecting into each upstream call); the token cache's lookup, which
   hashes the ~300-byte token on every request (~1 %); the ServiceClient's retry loop, breaker and
   attempt bookkeeping (~5 %). Each is below this machine's noise on its own.
+- **Async context frames and long timers** (row "span export every 200 ms" above): a gateway
+  whose export timer waited a second could spend ~20 % more CPU per request on scavenges, decided
+  at its start. 200 ms removed it in every run measured; the reference that kept every request's
+  span alive past scavenges was not found (a full collection frees it, so heap snapshots never show
+  it). Any other timer of ~1 s armed under load may do the same: worth a reduced case for Node.
 - **The image's semi-space cap.** The image capped V8's young generation at 2 × 4 MiB for idle RSS.
   With the Set chain (table above) gone, the cap was the largest cost left in the container: the
   compiled gateway, same run (BENCH_CONTAINER_VARIANTS), 4 MiB 14897 req/s and 75 µs per request,
