@@ -43,10 +43,10 @@ export function routeDispatch(table: readonly GatewayRoute[], clientFor: (servic
   const needsUser = table.find((route) => route.auth === 'user');
   if (needsUser && !edge.tokens) throw new Error(`${needsUser.method} ${needsUser.path} needs a user, and no token check was given`);
   const matcher = new RouteMatcher(table);
-  const proxies = new Map<GatewayRoute, DispatchedRoute>(
-    table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger }) }]),
-  );
   const respond = respondWithError(edge.logger);
+  const proxies = new Map<GatewayRoute, DispatchedRoute>(
+    table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger, respond }) }]),
+  );
 
   return (req, res, record) => {
     const target = req.url ?? '/';

@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestCancelled, abortWhenClientLeaves, type Cancellation, type Logger, type RelayedResponse, type ServiceClient } from '@switchyard/infra';
+import {
+  RequestCancelled,
+  UpstreamUnavailable,
+  abortWhenClientLeaves,
+  type Cancellation,
+  type Logger,
+  type RelayedResponse,
+  type ServiceClient,
+} from '@switchyard/infra';
 import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewayRoute } from './route-table.js';
@@ -28,7 +36,17 @@ export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, call: Pro
  * as UpstreamErrors, which the error handler turns into 503/504/502 JSON naming the service.
  * The query string and the body cross as the bytes received, whatever validation parsed.
  */
-export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: { logger?: Logger } = {}): ProxyHandler {
+export interface ProxyOptions {
+  logger?: Logger;
+  /**
+   * Answers an error as the dispatch does (JSON, status from the error): used when the upstream
+   * fails after its headers but before the first body byte reached the client, which then gets a
+   * 502 instead of a cut connection. Without it such a client's connection is cut.
+   */
+  respond?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: ProxyOptions = {}): ProxyHandler {
   return async (req, res, call) => {
     const upstreamPath = route.resolveUpstreamPath(call.params);
     validateQuery(route, call.query);
@@ -55,9 +73,12 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
       options.logger?.info({ service: client.service, path: upstreamPath, requestId: call.requestId }, 'client went away; upstream call cancelled');
       return;
     }
+    // The envelope's own x-served-by (this gateway), put back should the answer become the gateway's 502.
+    const gatewayServedBy = res.getHeader('x-served-by');
+    let headers: Record<string, string | string[]>;
     try {
       res.statusCode = answer.status;
-      const headers = clientResponseHeaders(answer.headers);
+      headers = clientResponseHeaders(answer.headers);
       for (const name in headers) res.setHeader(name, headers[name]!);
       // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
       res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
@@ -71,7 +92,13 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     }
     // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
     // and the upstream attempt with it.
-    relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId });
+    const unsent = options.respond && {
+      respond: options.respond,
+      req,
+      upstreamHeaders: [...Object.keys(headers), 'content-length'],
+      gatewayServedBy,
+    };
+    relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId }, unsent);
   };
 }
 
@@ -104,6 +131,7 @@ function relayBody(
   clientGone: Cancellation,
   logger: Logger | undefined,
   what: { service: string; path: string; requestId: string },
+  unsent?: UnsentAnswer,
 ): void {
   // Server-sent events: the client learns at once that the stream is open, before the first event.
   if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
@@ -126,6 +154,12 @@ function relayBody(
     },
     fail(error: Error) {
       relay.settle();
+      if (unsent && !res.headersSent && !clientGone.aborted) {
+        // Nothing of the upstream's answer reached the client yet (headers go out with the first
+        // byte): it gets the gateway's 502 naming the service, not a cut connection.
+        answerInstead(res, unsent, new UpstreamUnavailable(what.service, `${what.service} failed before its answer's body: ${error.message}`));
+        return;
+      }
       // Cut, never ended: the client must not take a truncated body for a whole one.
       res.destroy();
       if (!clientGone.aborted) logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
@@ -144,6 +178,21 @@ function relayBody(
   // The client may have left before the relay began (its close event is gone by now).
   if (res.closed || res.destroyed) relay.clientClosed();
   else body.deliver(relay);
+}
+
+/** What the proxy needs to answer an error in place of an upstream answer it has not sent yet. */
+interface UnsentAnswer {
+  respond: NonNullable<ProxyOptions['respond']>;
+  req: IncomingMessage;
+  /** The headers the upstream's answer set on the response: none of them describes the error. */
+  upstreamHeaders: string[];
+  gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
+}
+
+function answerInstead(res: ServerResponse, unsent: UnsentAnswer, error: UpstreamUnavailable): void {
+  for (const name of unsent.upstreamHeaders) res.removeHeader(name);
+  if (unsent.gatewayServedBy !== undefined) res.setHeader('x-served-by', unsent.gatewayServedBy);
+  unsent.respond(error, unsent.req, res);
 }
 
 /**

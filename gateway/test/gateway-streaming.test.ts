@@ -1,7 +1,8 @@
 /**
  * What the gateway relays, and how: answers stream through as they arrive (server-sent events one
  * by one, a big body held back by a slow client rather than buffered), a body the upstream cuts
- * short is cut for the client too, an application 500 is relayed as is without a retry, and the
+ * short is cut for the client too (and one that died before its first byte becomes the gateway's
+ * 502), an application 500 is relayed as is without a retry, and the
  * query string reaches the upstream untouched. Real gateway, real echo instances, real Consul.
  */
 import { get as httpGet, type IncomingMessage } from 'node:http';
@@ -86,6 +87,16 @@ describe('gateway relay of answers (real Consul)', () => {
       }).once('error', reject);
     });
     expect(outcome).toEqual({ status: 200, body: 'partial', complete: false });
+  });
+
+  it('answers 502 naming the service when the upstream dies after its headers, before any byte of its body', async () => {
+    const answer = await get(gateway.port, '/test/headers-only');
+    expect(answer.status).toBe(502);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(json(answer).error).toMatchObject({ code: 'upstream_unavailable', service: `echo${stack.suffix}` });
+    // None of the upstream's own headers describes this answer, and the gateway gave it.
+    expect(answer.headers.get('x-upstream-only')).toBeNull();
+    expect(answer.headers.get('x-served-by')).toBe(gateway.serviceId);
   });
 
   it("relays an upstream's application 500 as is: status, body, the instance that gave it, and no retry", async () => {

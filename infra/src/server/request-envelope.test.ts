@@ -99,6 +99,19 @@ describe('request envelope: server spans', () => {
     expect(span.links).toEqual([]);
   });
 
+  it.each([
+    ['W3C baggage alone', { baggage: 'user=mallory' }],
+    ["Jaeger's baggage alone", { 'uberctx-user': 'mallory' }],
+    ['no trace header at all', { accept: 'application/json' }],
+  ])('starts a new trace with no link and no baggage for an untrusted caller sending %s', (_what, headers) => {
+    const { inside, span, outgoing } = serve(headers, () => false);
+    expect(span.parentSpanContext).toBeUndefined();
+    expect(span.links).toEqual([]);
+    expect(propagation.getBaggage(inside)).toBeUndefined();
+    expect(outgoing.traceparent).toContain(span.spanContext().traceId);
+    expect(Object.keys(outgoing).filter((name) => name === 'baggage' || name.startsWith('uberctx-'))).toEqual([]);
+  });
+
   it('asks the trust rule about the request itself', () => {
     const asked: IncomingMessage[] = [];
     serve(w3c, (req) => (asked.push(req), false));
