@@ -1,7 +1,7 @@
 /**
  * Registration and graceful shutdown against the real Consul agent: an instance is registered
- * (passing, with its metadata) once it listens, and SIGTERM deregisters it before it drains, so an
- * in-flight request still completes. A shutdown racing the registration leaves no ghost entry.
+ * (passing, with its metadata) once it listens, and SIGTERM deregisters it before it drains, so
+ * in-flight requests still complete. A shutdown racing the registration leaves no ghost entry.
  */
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -118,6 +118,29 @@ describe('registration (real Consul)', () => {
     expect(Date.now() - answer.at).toBeLessThan(2_000);
     agent.destroy();
     expect(echo.process.output()).toContain('deregistered from consul');
+  });
+
+  it('on SIGTERM finishes every in-flight request, closing in any order, and each answer closes its connection', async () => {
+    const name = uniqueName('drain-many');
+    const echo = await startEcho(name);
+    await waitFor('the instance to pass in consul', async () => (await healthOf(name)).length === 1);
+
+    // One keep-alive connection each; they finish out of the order they came in, so the server's
+    // in-flight list loses entries from its middle, its end and its start.
+    const sleeps = [900, 300, 1500, 600, 1200];
+    const agents = sleeps.map(() => new Agent({ keepAlive: true }));
+    const calls = sleeps.map((ms, i) => slowGet(`${echo.url}/slow?ms=${ms}`, agents[i]!));
+    await Promise.all(calls.map((call) => call.sent));
+    echo.process.child.kill('SIGTERM');
+
+    const answers = await Promise.all(calls.map((call) => call.response));
+    answers.forEach((answer, i) => {
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toEqual({ id: echo.serviceId, sleptMs: sleeps[i] });
+      expect(answer.headers.connection).toBe('close');
+    });
+    expect(await echo.process.exited).toEqual({ code: 0, signal: null });
+    for (const agent of agents) agent.destroy();
   });
 
   it('checks its registration by asking for its own entry, and registers again once the agent forgot it', async () => {
