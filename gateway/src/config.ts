@@ -30,6 +30,12 @@ export const gatewayConfigShape = {
    * services ping every 15 s (WS_HEARTBEAT_MS), so the default is four missed heartbeats.
    */
   GATEWAY_TUNNEL_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /**
+   * A relayed answer whose client takes none of it for this long (its socket full, the upstream
+   * paused behind it) is cut and the upstream connection freed: otherwise a client that stops
+   * reading holds one of an instance's pooled connections for as long as it likes.
+   */
+  GATEWAY_RELAY_STALL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 };
 
 function isBareOrigin(entry: string): boolean {

@@ -31,6 +31,8 @@ export interface EdgeChecks {
   tokens?: VerifiedTokens;
   admitUser: (userId: string) => Admission;
   logger: Logger;
+  /** A relayed answer its client takes nothing of for this long is cut (GATEWAY_RELAY_STALL_MS). */
+  relayStallMs?: number;
 }
 
 interface DispatchedRoute {
@@ -45,7 +47,7 @@ export function routeDispatch(table: readonly GatewayRoute[], clientFor: (servic
   const matcher = new RouteMatcher(table);
   const respond = respondWithError(edge.logger);
   const proxies = new Map<GatewayRoute, DispatchedRoute>(
-    table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger, respond }) }]),
+    table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger, respond, stallMs: edge.relayStallMs }) }]),
   );
 
   return (req, res, record) => {

@@ -44,6 +44,12 @@ export interface ProxyOptions {
    * 502 instead of a cut connection. Without it such a client's connection is cut.
    */
   respond?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * A relay whose client took nothing of it for this long (its socket full, the upstream paused
+   * behind it) is cut, and the upstream connection freed: a client that stops reading must not
+   * hold one of the instance's pooled connections for ever (GATEWAY_RELAY_STALL_MS). None: no limit.
+   */
+  stallMs?: number;
 }
 
 export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: ProxyOptions = {}): ProxyHandler {
@@ -98,7 +104,7 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
       upstreamHeaders: [...Object.keys(headers), 'content-length'],
       gatewayServedBy,
     };
-    relayBody(answer, res, clientGone, options.logger, { service: client.service, path: upstreamPath, requestId: call.requestId }, unsent);
+    relayBody(answer, res, clientGone, options, { service: client.service, path: upstreamPath, requestId: call.requestId }, unsent);
   };
 }
 
@@ -123,13 +129,14 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
  * complete. A client that leaves stops the upstream transfer the same way. The body comes
  * through ServiceClient.relay, chunk by chunk from undici's parser into `res.write`: no stream
  * between them, and no listener on the upstream side (a Readable and stream.pipeline's
- * bookkeeping cost more than the rest of a small answer's relay).
+ * bookkeeping cost more than the rest of a small answer's relay). A client that takes nothing
+ * for `stallMs` is cut the same way.
  */
 function relayBody(
   answer: RelayedResponse,
   res: ServerResponse,
   clientGone: Cancellation,
-  logger: Logger | undefined,
+  { logger, stallMs }: ProxyOptions,
   what: { service: string; path: string; requestId: string },
   unsent?: UnsentAnswer,
 ): void {
@@ -141,12 +148,17 @@ function relayBody(
   // for its name on every request: esbuild's keepNames).
   const relay = {
     settled: false,
+    /** Armed only while the client's socket is full (a small answer never arms it). */
+    stall: undefined as NodeJS.Timeout | undefined,
     settle() {
       relay.settled = true;
+      if (relay.stall) clearTimeout(relay.stall);
       res.off('drain', relay.drain).off('close', relay.clientClosed);
     },
     write(chunk: Buffer) {
-      return res.write(chunk);
+      const more = res.write(chunk);
+      if (!more && stallMs !== undefined && !relay.stall) relay.stall = setTimeout(relay.stalled, stallMs);
+      return more;
     },
     end() {
       relay.settle();
@@ -165,7 +177,17 @@ function relayBody(
       if (!clientGone.aborted) logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
     },
     drain() {
+      if (relay.stall) clearTimeout(relay.stall);
+      relay.stall = undefined;
       body.resume();
+    },
+    stalled() {
+      if (relay.settled) return;
+      relay.settle();
+      body.abort();
+      // Cut, never ended, as for a failed upstream: what the client got is not the whole answer.
+      res.destroy();
+      logger?.warn({ ...what, stallMs }, 'client took nothing of the answer for too long; relay cut, upstream connection freed');
     },
     clientClosed() {
       if (relay.settled) return;

@@ -1,6 +1,7 @@
 /**
  * What the gateway relays, and how: answers stream through as they arrive (server-sent events one
- * by one, a big body held back by a slow client rather than buffered), a body the upstream cuts
+ * by one, a big body held back by a slow client rather than buffered, and cut once that client
+ * took nothing for GATEWAY_RELAY_STALL_MS), a body the upstream cuts
  * short is cut for the client too (and one that died before its first byte becomes the gateway's
  * 502), an application 500 is relayed as is without a retry, and the
  * query string reaches the upstream untouched. Real gateway, real echo instances, real Consul.
@@ -9,6 +10,8 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/wait.js';
 import { PrivateStack, get, json, metric, send, type Running } from './upstreams.js';
+
+const STALL_MS = 4_000;
 
 describe('gateway relay of answers (real Consul)', () => {
   const stack = new PrivateStack();
@@ -23,7 +26,8 @@ describe('gateway relay of answers (real Consul)', () => {
   };
 
   beforeAll(async () => {
-    [gateway, echoes] = await Promise.all([stack.start('gateway-with-echo'), stack.startPassing('echo', 2)]);
+    // A stall limit long enough for the held-back test below, short enough to watch it cut a relay.
+    [gateway, echoes] = await Promise.all([stack.start('gateway-with-echo', { GATEWAY_RELAY_STALL_MS: String(STALL_MS) }), stack.startPassing('echo', 2)]);
     await waitFor('the gateway to see both echo instances', async () => {
       return (await metric(gateway.adminPort!, 'switchyard_watcher_healthy_instances', { service: `echo${stack.suffix}` })) === 2;
     });
@@ -75,6 +79,23 @@ describe('gateway relay of answers (real Consul)', () => {
     expect(held.written).toBeLessThan(64 * 1024 * 1024);
     response.destroy();
     await waitFor('the upstream transfer to stop once the client left', async () => (await state()).closed);
+  });
+
+  it('cuts a relay whose client takes nothing for GATEWAY_RELAY_STALL_MS, freeing the upstream connection', async () => {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpGet(`${gateway.url}/test/firehose?mb=512`, resolve).once('error', reject);
+    });
+    // Never read until the gateway gave up: only the stall limit can end this.
+    const startedAt = Date.now();
+    const echo = echoById(String(response.headers['x-served-by']));
+    const state = async () => json(await get(echo.port, '/firehose/state')) as { finished: boolean; closed: boolean };
+    await waitFor('the gateway to give up on the client and stop the upstream', async () => (await state()).closed, { timeoutMs: STALL_MS + 10_000 });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(STALL_MS - 500);
+    expect((await state()).finished).toBe(false);
+    // Reading now drains what the socket buffers held, then finds the connection cut, not ended.
+    const ended = new Promise<boolean>((resolve) => response.once('error', () => undefined).once('close', () => resolve(response.complete)));
+    response.resume();
+    expect(await ended).toBe(false);
   });
 
   it('cuts the client connection when the upstream dies mid-body, instead of ending the answer cleanly', async () => {
