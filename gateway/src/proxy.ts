@@ -98,12 +98,8 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     }
     // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
     // and the upstream attempt with it.
-    const unsent = options.respond && {
-      respond: options.respond,
-      req,
-      upstreamHeaders: [...Object.keys(headers), 'content-length'],
-      gatewayServedBy,
-    };
+    // Nothing per request beyond this object: the header names are listed only if it is used.
+    const unsent = options.respond && { respond: options.respond, req, upstreamHeaders: headers, gatewayServedBy };
     relayBody(answer, res, clientGone, options, { service: client.service, path: upstreamPath, requestId: call.requestId }, unsent);
   };
 }
@@ -206,13 +202,14 @@ function relayBody(
 interface UnsentAnswer {
   respond: NonNullable<ProxyOptions['respond']>;
   req: IncomingMessage;
-  /** The headers the upstream's answer set on the response: none of them describes the error. */
-  upstreamHeaders: string[];
+  /** The headers the upstream's answer set on the response (with its length): none of them describes the error. */
+  upstreamHeaders: Record<string, unknown>;
   gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
 }
 
 function answerInstead(res: ServerResponse, unsent: UnsentAnswer, error: UpstreamUnavailable): void {
-  for (const name of unsent.upstreamHeaders) res.removeHeader(name);
+  for (const name in unsent.upstreamHeaders) res.removeHeader(name);
+  res.removeHeader('content-length');
   if (unsent.gatewayServedBy !== undefined) res.setHeader('x-served-by', unsent.gatewayServedBy);
   unsent.respond(error, unsent.req, res);
 }
