@@ -239,7 +239,7 @@ ${profile.top}
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
   - **Added p50 ≤ +100 µs**: about +125 µs tracing on and +112-117 µs off, against express +
-    http-proxy-middleware's +100-108 µs and the raw proxy's +70 µs. At 1 connection nothing is
+    http-proxy-middleware's +100-111 µs and the raw proxy's +70 µs. At 1 connection nothing is
     batched and the p50 is the serial path's CPU (the last column): the raw proxy ~70 µs per
     request, express + http-proxy-middleware ~110-120 µs, the gateway ~130-140 µs tracing off and
     ~150 µs on, about 2.5× what the same request costs at 32 connections. A perf profile at 1
