@@ -31,11 +31,17 @@ export const gatewayConfigShape = {
    */
   GATEWAY_TUNNEL_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /**
-   * A relayed answer whose client takes none of it for this long (its socket full, the upstream
-   * paused behind it) is cut and the upstream connection freed: otherwise a client that stops
-   * reading holds one of an instance's pooled connections for as long as it likes.
+   * A relayed answer whose client makes no progress for this long (its socket full, the upstream
+   * paused behind it, not one write to it completing) is cut and the upstream connection freed:
+   * otherwise a client that stops reading holds one of an instance's pooled connections for as
+   * long as it likes. 0: no limit.
    */
-  GATEWAY_RELAY_STALL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  GATEWAY_RELAY_STALL_MS: z.coerce
+    .number()
+    .int()
+    .max(3_600_000)
+    .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (no limit) or at least 100')
+    .default(60_000),
 };
 
 function isBareOrigin(entry: string): boolean {

@@ -77,7 +77,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
           tokens: verifier,
           admitUser,
           logger: ctx.logger,
-          relayStallMs: config.GATEWAY_RELAY_STALL_MS,
+          relayStallMs: config.GATEWAY_RELAY_STALL_MS || undefined,
         }),
         // Everything else (the docs, preflights, unknown paths), with the same edge checks as middleware.
         routes(router) {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   RequestCancelled,
-  UpstreamUnavailable,
   abortWhenClientLeaves,
+  idempotentByMethod,
   type Cancellation,
   type Logger,
   type RelayedResponse,
@@ -10,6 +10,7 @@ import {
 } from '@switchyard/infra';
 import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { relayBody, type RelayOptions } from './relay.js';
 import type { GatewayRoute } from './route-table.js';
 import { validateBody, validateQuery } from './validation.js';
 
@@ -27,6 +28,9 @@ export interface ProxiedRequest {
 /** A route's proxy: answers `res` for `req`, or throws (or rejects) what the error handler answers. */
 export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, call: ProxiedRequest) => Promise<void>;
 
+/** How a gateway's proxies answer what goes wrong mid-relay (relay.ts). */
+export type ProxyOptions = RelayOptions;
+
 /**
  * Validates the route's parameters, query and body (400 before any upstream call), calls one
  * instance of the upstream through its ServiceClient (round robin, breaker, retry, deadline), and
@@ -36,22 +40,6 @@ export type ProxyHandler = (req: IncomingMessage, res: ServerResponse, call: Pro
  * as UpstreamErrors, which the error handler turns into 503/504/502 JSON naming the service.
  * The query string and the body cross as the bytes received, whatever validation parsed.
  */
-export interface ProxyOptions {
-  logger?: Logger;
-  /**
-   * Answers an error as the dispatch does (JSON, status from the error): used when the upstream
-   * fails after its headers but before the first body byte reached the client, which then gets a
-   * 502 instead of a cut connection. Without it such a client's connection is cut.
-   */
-  respond?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
-  /**
-   * A relay whose client took nothing of it for this long (its socket full, the upstream paused
-   * behind it) is cut, and the upstream connection freed: a client that stops reading must not
-   * hold one of the instance's pooled connections for ever (GATEWAY_RELAY_STALL_MS). None: no limit.
-   */
-  stallMs?: number;
-}
-
 export function proxyHandler(route: GatewayRoute, client: ServiceClient, options: ProxyOptions = {}): ProxyHandler {
   return async (req, res, call) => {
     const upstreamPath = route.resolveUpstreamPath(call.params);
@@ -81,11 +69,19 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     }
     // The envelope's own x-served-by (this gateway), put back should the answer become the gateway's 502.
     const gatewayServedBy = res.getHeader('x-served-by');
+    // The gateway's own headers the upstream's overwrote (CORS, security headers...): none, mostly.
+    let overwritten: unknown[] | undefined;
     let headers: Record<string, string | string[]>;
     try {
       res.statusCode = answer.status;
       headers = clientResponseHeaders(answer.headers);
-      for (const name in headers) res.setHeader(name, headers[name]!);
+      for (const name in headers) {
+        if (options.respond) {
+          const own = res.getHeader(name);
+          if (own !== undefined) (overwritten ??= []).push(name, own);
+        }
+        res.setHeader(name, headers[name]!);
+      }
       // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
       res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
       const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
@@ -98,9 +94,16 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     }
     // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
     // and the upstream attempt with it.
-    // Nothing per request beyond this object: the header names are listed only if it is used.
-    const unsent = options.respond && { respond: options.respond, req, upstreamHeaders: headers, gatewayServedBy };
-    relayBody(answer, res, clientGone, options, { service: client.service, path: upstreamPath, requestId: call.requestId }, unsent);
+    relayBody(answer, res, clientGone, options, {
+      req,
+      service: client.service,
+      path: upstreamPath,
+      requestId: call.requestId,
+      idempotent: route.idempotent ?? idempotentByMethod(route.method),
+      upstreamHeaders: headers,
+      gatewayServedBy,
+      overwritten,
+    });
   };
 }
 
@@ -116,102 +119,6 @@ export function forwardedRequestHeaders(req: IncomingMessage, requestId: string,
     host: req.headers.host,
     fromTrustedProxy,
   });
-}
-
-/**
- * Delivers the upstream body into the client's response with back-pressure: a full socket pauses
- * the upstream connection until it drains. Should the upstream fail mid-body, the client's
- * connection is destroyed rather than ended: a clean end would pass a truncated body off as
- * complete. A client that leaves stops the upstream transfer the same way. The body comes
- * through ServiceClient.relay, chunk by chunk from undici's parser into `res.write`: no stream
- * between them, and no listener on the upstream side (a Readable and stream.pipeline's
- * bookkeeping cost more than the rest of a small answer's relay). A client that takes nothing
- * for `stallMs` is cut the same way.
- */
-function relayBody(
-  answer: RelayedResponse,
-  res: ServerResponse,
-  clientGone: Cancellation,
-  { logger, stallMs }: ProxyOptions,
-  what: { service: string; path: string; requestId: string },
-  unsent?: UnsentAnswer,
-): void {
-  // Server-sent events: the client learns at once that the stream is open, before the first event.
-  if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
-  const body = answer.body;
-  // One object per request: the sink's methods, and the response's two listeners. Its methods
-  // are named by their keys (under tsx, a closure held in a named const gets a defineProperty
-  // for its name on every request: esbuild's keepNames).
-  const relay = {
-    settled: false,
-    /** Armed only while the client's socket is full (a small answer never arms it). */
-    stall: undefined as NodeJS.Timeout | undefined,
-    settle() {
-      relay.settled = true;
-      if (relay.stall) clearTimeout(relay.stall);
-      res.off('drain', relay.drain).off('close', relay.clientClosed);
-    },
-    write(chunk: Buffer) {
-      const more = res.write(chunk);
-      if (!more && stallMs !== undefined && !relay.stall) relay.stall = setTimeout(relay.stalled, stallMs);
-      return more;
-    },
-    end() {
-      relay.settle();
-      res.end();
-    },
-    fail(error: Error) {
-      relay.settle();
-      if (unsent && !res.headersSent && !clientGone.aborted) {
-        // Nothing of the upstream's answer reached the client yet (headers go out with the first
-        // byte): it gets the gateway's 502 naming the service, not a cut connection.
-        answerInstead(res, unsent, new UpstreamUnavailable(what.service, `${what.service} failed before its answer's body: ${error.message}`));
-        return;
-      }
-      // Cut, never ended: the client must not take a truncated body for a whole one.
-      res.destroy();
-      if (!clientGone.aborted) logger?.warn({ ...what, err: error.message }, 'upstream body failed mid-transfer; client connection cut');
-    },
-    drain() {
-      if (relay.stall) clearTimeout(relay.stall);
-      relay.stall = undefined;
-      body.resume();
-    },
-    stalled() {
-      if (relay.settled) return;
-      relay.settle();
-      body.abort();
-      // Cut, never ended, as for a failed upstream: what the client got is not the whole answer.
-      res.destroy();
-      logger?.warn({ ...what, stallMs }, 'client took nothing of the answer for too long; relay cut, upstream connection freed');
-    },
-    clientClosed() {
-      if (relay.settled) return;
-      // The client left mid-body: stop reading from the upstream (its attempt ends with the body).
-      relay.settle();
-      body.abort();
-    },
-  };
-  res.on('drain', relay.drain).on('close', relay.clientClosed);
-  // The client may have left before the relay began (its close event is gone by now).
-  if (res.closed || res.destroyed) relay.clientClosed();
-  else body.deliver(relay);
-}
-
-/** What the proxy needs to answer an error in place of an upstream answer it has not sent yet. */
-interface UnsentAnswer {
-  respond: NonNullable<ProxyOptions['respond']>;
-  req: IncomingMessage;
-  /** The headers the upstream's answer set on the response (with its length): none of them describes the error. */
-  upstreamHeaders: Record<string, unknown>;
-  gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
-}
-
-function answerInstead(res: ServerResponse, unsent: UnsentAnswer, error: UpstreamUnavailable): void {
-  for (const name in unsent.upstreamHeaders) res.removeHeader(name);
-  res.removeHeader('content-length');
-  if (unsent.gatewayServedBy !== undefined) res.setHeader('x-served-by', unsent.gatewayServedBy);
-  unsent.respond(error, unsent.req, res);
 }
 
 /**

@@ -12,6 +12,8 @@ import { waitFor } from '../../test/support/wait.js';
 import { PrivateStack, get, json, metric, send, type Running } from './upstreams.js';
 
 const STALL_MS = 4_000;
+/** The browser origin the gateway allows (CORS_ORIGINS). */
+const APP = 'https://app.example.test';
 
 describe('gateway relay of answers (real Consul)', () => {
   const stack = new PrivateStack();
@@ -27,7 +29,7 @@ describe('gateway relay of answers (real Consul)', () => {
 
   beforeAll(async () => {
     // A stall limit long enough for the held-back test below, short enough to watch it cut a relay.
-    [gateway, echoes] = await Promise.all([stack.start('gateway-with-echo', { GATEWAY_RELAY_STALL_MS: String(STALL_MS) }), stack.startPassing('echo', 2)]);
+    [gateway, echoes] = await Promise.all([stack.start('gateway-with-echo', { GATEWAY_RELAY_STALL_MS: String(STALL_MS), CORS_ORIGINS: APP }), stack.startPassing('echo', 2)]);
     await waitFor('the gateway to see both echo instances', async () => {
       return (await metric(gateway.adminPort!, 'switchyard_watcher_healthy_instances', { service: `echo${stack.suffix}` })) === 2;
     });
@@ -73,6 +75,8 @@ describe('gateway relay of answers (real Consul)', () => {
     const held = await waitFor('the upstream to be held back by back-pressure', async () => {
       const now = await state();
       if (now.finished) throw new Error(`the upstream wrote all ${now.written} bytes: the gateway buffered them`);
+      // Past the stall limit the relay would be cut, and the upstream stop for that reason instead.
+      if (now.closed) throw new Error('the relay was cut before the test saw it held back');
       return now.heldBackForMs >= 1_000 && now;
     }, { timeoutMs: 30_000 });
     // Socket buffers on two hops hold a few megabytes; 512 would have crossed without back-pressure.
@@ -98,6 +102,36 @@ describe('gateway relay of answers (real Consul)', () => {
     expect(await ended).toBe(false);
   });
 
+  it('keeps relaying to a slow client that reads a little at a time, well past GATEWAY_RELAY_STALL_MS', async () => {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      httpGet(`${gateway.url}/test/firehose?mb=512`, resolve).once('error', reject);
+    });
+    const echo = echoById(String(response.headers['x-served-by']));
+    const state = async () => json(await get(echo.port, '/firehose/state')) as { closed: boolean };
+    // One read (at most 64 KiB) every 20 ms, a few MB/s at most: far slower than the upstream
+    // writes, so the gateway's socket to this client stays full and each of its writes waits for
+    // the client. (Progress is seen when a write completes: the kernel takes a full socket's data
+    // back in steps of up to half its send buffer, megabytes on loopback, so a much slower reader
+    // here would be cut: relay.ts.)
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      response.pause();
+      setTimeout(() => response.resume(), 20);
+    });
+    // 512 MiB at this pace takes minutes: the relay is still under way when the test ends it.
+    await waitFor('the first bytes', () => received > 0);
+    const receivedThen = received;
+    const since = Date.now();
+    await waitFor('two stall periods to pass', () => Date.now() - since >= 2 * STALL_MS + 1_000, { timeoutMs: 3 * STALL_MS + 10_000 });
+    // Still relaying: the client went on taking the answer, slowly.
+    expect((await state()).closed).toBe(false);
+    expect(received).toBeGreaterThan(receivedThen);
+    expect(response.destroyed).toBe(false);
+    response.destroy();
+    await waitFor('the upstream transfer to stop once the client left', async () => (await state()).closed);
+  });
+
   it('cuts the client connection when the upstream dies mid-body, instead of ending the answer cleanly', async () => {
     const outcome = await new Promise<{ status: number; body: string; complete: boolean }>((resolve, reject) => {
       httpGet(`${gateway.url}/test/truncated`, (res) => {
@@ -110,14 +144,31 @@ describe('gateway relay of answers (real Consul)', () => {
     expect(outcome).toEqual({ status: 200, body: 'partial', complete: false });
   });
 
-  it('answers 502 naming the service when the upstream dies after its headers, before any byte of its body', async () => {
-    const answer = await get(gateway.port, '/test/headers-only');
+  it("answers 502 naming the service when the upstream dies after its headers, before any byte of its body, with the gateway's headers, not the upstream's", async () => {
+    const answer = await get(gateway.port, '/test/headers-only', { origin: APP });
     expect(answer.status).toBe(502);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(json(answer).error).toMatchObject({ code: 'upstream_unavailable', service: `echo${stack.suffix}` });
+    expect(json(answer).error).toMatchObject({ code: 'upstream_answer_lost', service: `echo${stack.suffix}` });
+    // GET is idempotent: nothing to say about what the upstream may have done.
+    expect(json(answer).error.message).not.toContain('may have taken effect');
     // None of the upstream's own headers describes this answer, and the gateway gave it.
-    expect(answer.headers.get('x-upstream-only')).toBeNull();
+    for (const name of ['x-upstream-only', 'set-cookie', 'content-encoding']) expect(answer.headers.get(name), name).toBeNull();
     expect(answer.headers.get('x-served-by')).toBe(gateway.serviceId);
+    expect(answer.headers.get('x-request-id')).toBeTruthy();
+    // What the gateway had set before the upstream's answer replaced it is back: CORS and the security headers.
+    expect(answer.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(answer.headers.get('vary')).toMatch(/origin/i);
+    expect(answer.headers.get('vary')).not.toMatch(/accept-encoding/i);
+    expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('says a write may have taken effect when its upstream died after its headers (201) but before its body', async () => {
+    const answer = await send(gateway.port, '/test/headers-only', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(answer.status).toBe(502);
+    expect(json(answer).error).toMatchObject({ code: 'upstream_answer_lost', service: `echo${stack.suffix}` });
+    expect(json(answer).error.message).toContain('may have taken effect');
   });
 
   it("relays an upstream's application 500 as is: status, body, the instance that gave it, and no retry", async () => {

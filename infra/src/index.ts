@@ -15,6 +15,7 @@ export { type Instance } from './sd/instance.js';
 export { FixedInstancer, type Instancer, type InstancesListener } from './sd/instancer.js';
 export {
   ServiceClient,
+  idempotentByMethod,
   type Fallback,
   type ServiceClientOptions,
   type ServiceRequest,

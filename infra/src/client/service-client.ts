@@ -125,6 +125,11 @@ function relayedAnswer(exchange: RelayExchange, endLater: () => (error?: Error) 
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
+/** Whether a call with `method` is taken as idempotent when the caller does not say (RFC 9110 §9.2.2). */
+export function idempotentByMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method);
+}
+
 /** A call's headers when it has none (each attempt copies them before adding its own). */
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
@@ -314,7 +319,7 @@ export class ServiceClient {
       path: request.path,
       body: request.body,
       headers: request.headers ?? NO_HEADERS,
-      idempotent: request.idempotent ?? IDEMPOTENT_METHODS.has(method),
+      idempotent: request.idempotent ?? idempotentByMethod(method),
       policy: request.retryPolicy ?? this.settings.retryPolicy,
       maxAttempts: this.settings.maxAttempts,
       attemptTimeoutMs: request.attemptTimeoutMs ?? this.settings.attemptTimeoutMs,

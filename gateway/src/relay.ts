@@ -1,0 +1,210 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UpstreamError, type BodySink, type Cancellation, type Logger, type RelayedResponse } from '@switchyard/infra';
+
+/** What a relay needs beyond the answer and the response: set once per gateway (proxy.ts). */
+export interface RelayOptions {
+  logger?: Logger;
+  /**
+   * Answers an error as the dispatch does (JSON, status from the error): used when the upstream
+   * fails after its headers but before the first body byte reached the client, which then gets a
+   * 502 instead of a cut connection. Without it such a client's connection is cut.
+   */
+  respond?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * A relay whose client makes no progress for this long while the upstream waits on it is cut,
+   * and the upstream connection freed (GATEWAY_RELAY_STALL_MS; relayBody says what progress is).
+   * None: no limit.
+   */
+  stallMs?: number;
+}
+
+/** The request a relay answers: for its logs, and for the 502 that may replace the upstream's answer. */
+export interface RelayedCall {
+  req: IncomingMessage;
+  service: string;
+  /** The upstream path without its query string (which may carry secrets): logs name this. */
+  path: string;
+  requestId: string;
+  idempotent: boolean;
+  /** The upstream's headers as set on the response (names lower case). */
+  upstreamHeaders: Record<string, unknown>;
+  /** What x-served-by said before the upstream's answer (this gateway's id). */
+  gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
+  /** The gateway's own headers the upstream's overwrote, as name, value, name, value...; mostly none. */
+  overwritten: unknown[] | undefined;
+}
+
+/**
+ * Delivers the upstream body into the client's response with back-pressure: a full socket pauses
+ * the upstream connection until it drains. Should the upstream fail mid-body, the client's
+ * connection is destroyed rather than ended: a clean end would pass a truncated body off as
+ * complete (before the first byte left, the client gets the gateway's 502 instead). A client
+ * that leaves stops the upstream transfer the same way. The body comes through
+ * ServiceClient.relay, chunk by chunk from undici's parser into `res.write`: no stream between
+ * them, and no listener on the upstream side (a Readable and stream.pipeline's bookkeeping cost
+ * more than the rest of a small answer's relay).
+ *
+ * A client that makes no progress for `stallMs` while the upstream waits on it is cut the same
+ * way, and the upstream connection freed: a client that stops reading must not hold one of the
+ * instance's pooled connections for ever. Progress is a write to the client's socket completing
+ * (the response's unsent bytes going down), as nginx's send_timeout counts between two writes,
+ * not over the whole transfer. A full socket takes more only once the kernel has sent about half
+ * of its send buffer (which it sizes to the connection: megabytes on loopback, less over a slow
+ * link), so a client must take that much per `stallMs` to count as reading. An answer that merely
+ * waits for data (server-sent events between events) never starts the clock.
+ */
+export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGone: Cancellation, options: RelayOptions, call: RelayedCall): void {
+  // Server-sent events: the client learns at once that the stream is open, before the first event.
+  if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
+  const relay = new AnswerRelay(answer, res, clientGone, options, call);
+  res.on('drain', relay.onDrain).on('close', relay.onClose);
+  // The client may have left before the relay began (its close event is gone by now).
+  if (res.closed || res.destroyed) relay.clientClosed();
+  else answer.body.deliver(relay);
+}
+
+/**
+ * One relay: the body's sink, and the response's two listeners. A class, so a request pays for
+ * one object and its two listeners rather than a closure per method.
+ */
+class AnswerRelay implements BodySink {
+  private settled = false;
+  /** The client's socket is full: the upstream is paused until it drains. */
+  private paused = false;
+  /** The stall clock: made at the first pause (a small answer never makes one), then re-armed. */
+  private stall: NodeJS.Timeout | undefined;
+  /** What the response still held unsent when the stall clock last started. */
+  private unsentMark = 0;
+  readonly onDrain: () => void;
+  readonly onClose: () => void;
+
+  constructor(
+    private readonly answer: RelayedResponse,
+    private readonly res: ServerResponse,
+    private readonly clientGone: Cancellation,
+    private readonly options: RelayOptions,
+    private readonly call: RelayedCall,
+  ) {
+    // Assigned here, not as class fields: a field's arrow function gets a name defined per instance under esbuild's keepNames.
+    this.onDrain = () => this.drain();
+    this.onClose = () => this.clientClosed();
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.paused) return this.writeWhilePaused(chunk);
+    const more = this.res.write(chunk);
+    if (!more && this.options.stallMs !== undefined) this.pause(this.options.stallMs);
+    return more;
+  }
+
+  /** A chunk already on its way when the pause came (a held body's next): it adds to the backlog, not to progress. */
+  private writeWhilePaused(chunk: Buffer): boolean {
+    const before = this.res.writableLength;
+    this.res.write(chunk);
+    this.unsentMark += this.res.writableLength - before;
+    return false;
+  }
+
+  end(): void {
+    this.settle();
+    this.res.end();
+  }
+
+  fail(error: Error): void {
+    this.settle();
+    const { res, call } = this;
+    if (this.options.respond && !res.headersSent && !res.destroyed && !this.clientGone.aborted) {
+      // Nothing of the upstream's answer reached the client yet (headers go out with the first
+      // byte): it gets the gateway's 502 naming the service, not a cut connection.
+      restoreGatewayHeaders(res, call);
+      this.options.respond(new UpstreamAnswerLost(call.service, call.idempotent, error), call.req, res);
+      return;
+    }
+    // Cut, never ended: the client must not take a truncated body for a whole one.
+    res.destroy();
+    if (!this.clientGone.aborted) this.options.logger?.warn({ ...this.what(), err: error.message }, 'upstream body failed mid-transfer; client connection cut');
+  }
+
+  clientClosed(): void {
+    if (this.settled) return;
+    // The client left mid-body: stop reading from the upstream (its attempt ends with the body).
+    this.settle();
+    this.answer.body.abort();
+  }
+
+  private drain(): void {
+    this.paused = false;
+    this.answer.body.resume();
+  }
+
+  private pause(ms: number): void {
+    this.paused = true;
+    this.unsentMark = this.res.writableLength;
+    if (this.stall) this.stall.refresh();
+    else this.stall = setTimeout(checkStall, ms, this);
+  }
+
+  /** The stall clock ran out: cut the relay, unless the client took something meanwhile. */
+  checkStall(): void {
+    // Drained since (the clock lapses; the next pause re-arms it), or already over.
+    if (this.settled || !this.paused) return;
+    const unsent = this.res.writableLength;
+    if (unsent < this.unsentMark) {
+      // A write to the client's socket completed while paused: slow, but taking the answer.
+      this.unsentMark = unsent;
+      this.stall!.refresh();
+      return;
+    }
+    this.settle();
+    this.answer.body.abort();
+    // Cut, never ended, as for a failed upstream: what the client got is not the whole answer.
+    this.res.destroy();
+    this.options.logger?.warn({ ...this.what(), stallMs: this.options.stallMs }, 'client took nothing of the answer for too long; relay cut, upstream connection freed');
+  }
+
+  private settle(): void {
+    this.settled = true;
+    if (this.stall) clearTimeout(this.stall);
+    this.res.off('drain', this.onDrain).off('close', this.onClose);
+  }
+
+  private what(): { service: string; path: string; requestId: string } {
+    return { service: this.call.service, path: this.call.path, requestId: this.call.requestId };
+  }
+}
+
+function checkStall(relay: AnswerRelay): void {
+  relay.checkStall();
+}
+
+/**
+ * The upstream failed after its headers, before the first byte of its body reached the client:
+ * 502 upstream_answer_lost. On a route that is not idempotent the upstream may well have done
+ * what was asked (its headers may have said 201): the message says so, and a code apart from
+ * upstream_unavailable keeps clients from reading it as "nothing happened there, try again".
+ */
+export class UpstreamAnswerLost extends UpstreamError {
+  override name = 'UpstreamAnswerLost';
+  override readonly status = 502;
+  override readonly code = 'upstream_answer_lost';
+  constructor(service: string, idempotent: boolean, cause: Error) {
+    const effect = idempotent ? '' : '; the request may have taken effect there';
+    super(service, `${service} failed before its answer's body (${cause.message})${effect}`, { cause });
+  }
+}
+
+/**
+ * Takes the upstream's headers off a response it will not answer after all, and puts back the
+ * gateway's own ones they replaced (CORS, security headers, the envelope's x-served-by): the
+ * error answer then carries what the dispatch would have sent without an upstream.
+ */
+function restoreGatewayHeaders(res: ServerResponse, call: RelayedCall): void {
+  for (const name in call.upstreamHeaders) res.removeHeader(name);
+  res.removeHeader('content-length');
+  const overwritten = call.overwritten;
+  for (let i = 0; overwritten && i < overwritten.length; i += 2) {
+    res.setHeader(overwritten[i] as string, overwritten[i + 1] as string | string[]);
+  }
+  if (call.gatewayServedBy === undefined) res.removeHeader('x-served-by');
+  else res.setHeader('x-served-by', call.gatewayServedBy);
+}
