@@ -48,6 +48,11 @@ export const baseConfigShape = {
   SERVICE_VERSION: z.string().default('0.1.0'),
   /** One info line per request; benchmarks turn it off to measure the platform, not the log pipe. */
   ACCESS_LOG: z.stringbool().default(true),
+  /**
+   * Log lines are gathered for up to this long (or 4 KiB) and written together, as nginx's
+   * access_log buffer/flush (log-lines.ts); 0 writes each line at once.
+   */
+  LOG_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(100),
 } as const;
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

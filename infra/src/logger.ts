@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { gatheredStdout } from './log-lines.js';
 
 export type { Logger };
 
@@ -26,14 +27,19 @@ const REDACTED_PATHS = [
   'err.sql',
 ];
 
-export function createLogger(options: { service: string; level?: string; instanceId?: string }): Logger {
-  return pino({
+/**
+ * A service's logger, on standard output. `flushMs` (LOG_FLUSH_MS) gathers lines for up to that
+ * long before writing them together (log-lines.ts); none or 0 writes each line on its own.
+ */
+export function createLogger(options: { service: string; level?: string; instanceId?: string; flushMs?: number }): Logger {
+  const settings = {
     name: options.service,
     level: options.level ?? 'info',
     base: { service: options.service, pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: isoTime,
-  });
+  };
+  return options.flushMs ? pino(settings, gatheredStdout(options.flushMs)) : pino(settings);
 }
 
 /** '000' … '999': the milliseconds part of a timestamp. */

@@ -40,7 +40,7 @@ export async function startService<E extends z.ZodRawShape = {}>(
   const config = loadConfig({ ...platformConfigShape, ...(spec.config ?? ({} as E)) }, env) as Config;
   registerStoreInstrumentations();
   const name = `${spec.name}${config.SERVICE_NAME_SUFFIX}`;
-  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL, flushMs: config.LOG_FLUSH_MS });
   const consul = createConsulClient(consulConnection(config));
   const resources = createServiceContext<z.infer<z.ZodObject<E>>>({ config, name, logger, consul });
 

@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GatheredLines, type LineSink } from './log-lines.js';
+
+/** What the gathered lines handed on, write by write. */
+function sink() {
+  const writes: string[] = [];
+  let syncFlushes = 0;
+  const out: LineSink = {
+    write: (text) => writes.push(text),
+    flush: (cb) => cb?.(),
+    flushSync: () => void (syncFlushes += 1),
+  };
+  return { out, writes, syncFlushes: () => syncFlushes };
+}
+
+describe('log lines gathered and written together', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it('writes the lines of one period together, in order, once the period is over', () => {
+    const { out, writes } = sink();
+    const lines = new GatheredLines(out, 100);
+    vi.advanceTimersByTime(500);
+    lines.write('a\n');
+    vi.advanceTimersByTime(60);
+    lines.write('b\n');
+    lines.write('c\n');
+    expect(writes).toEqual([]);
+    vi.advanceTimersByTime(40);
+    expect(writes).toEqual(['a\nb\nc\n']);
+    // Nothing gathered: the clock stays still, and nothing is written.
+    vi.advanceTimersByTime(1_000);
+    expect(writes).toEqual(['a\nb\nc\n']);
+    lines.write('d\n');
+    vi.advanceTimersByTime(100);
+    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
+  });
+
+  it('writes at once past 4 KiB, whatever the clock says', () => {
+    const { out, writes } = sink();
+    const lines = new GatheredLines(out, 100);
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 4; i++) lines.write(line);
+    expect(writes).toEqual([line.repeat(4)]);
+    lines.write('after\n');
+    vi.advanceTimersByTime(100);
+    expect(writes).toEqual([line.repeat(4), 'after\n']);
+  });
+
+  it("hands what it gathered on to pino's flush and flushSync", () => {
+    const { out, writes, syncFlushes } = sink();
+    const lines = new GatheredLines(out, 100);
+    lines.write('a\n');
+    const flushed = vi.fn();
+    lines.flush(flushed);
+    expect(writes).toEqual(['a\n']);
+    expect(flushed).toHaveBeenCalledOnce();
+    lines.write('b\n');
+    lines.flushSync();
+    expect(writes).toEqual(['a\n', 'b\n']);
+    expect(syncFlushes()).toBe(1);
+  });
+
+  it('keeps no process alive: its timer is unref-ed', () => {
+    const { out } = sink();
+    const lines = new GatheredLines(out, 100);
+    lines.write('a\n');
+    expect((lines as unknown as { timer: NodeJS.Timeout }).timer.hasRef()).toBe(false);
+  });
+});
+
+describe('a service logger with LOG_FLUSH_MS, in a real process', () => {
+  it('writes every line gathered before a normal exit, and the process ends without waiting for the clock', () => {
+    const script = fileURLToPath(new URL('../test/fixtures/log-lines-exit.ts', import.meta.url));
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(['first', 'second', 'third']);
+    // Gathered for 10 s, yet out at exit.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
