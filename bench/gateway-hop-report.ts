@@ -195,6 +195,7 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | ServiceClient: no per-call closures named by tsx (\`__name\`: esbuild's keepNames defines a property on each), the answer a class, listeners as objects (infra/src/client) | within noise here | ServiceClient alone (in-process micro-bench, 16 concurrent calls): 49 → 46 µs per call, raw undici 22 µs | \`__name\` in infra/src/client: 5.2 % → 0 of a client-only profile |
 | tried and reverted: pino writing asynchronously (\`sync: false\`) | 5200 / 4565 → 5279 / 5507 | 213 / 204 → 211 / 203 µs | none measurable: reverted (no reason to risk losing lines) |
 | tried and reverted: the relay as a class with unnamed listeners | — | — | p99 at 1 connection went 2.5 ms → 8 ms in 4 of 4 runs; reverted |
+| tried again and reverted (session 2026-11-28, fourth): the relay as a class, its two listeners bound in its constructor (one object and two closures per request instead of one object of eight closures) | 15159 / 17617 (the object of closures, at 5daded9) → 13272 / 14199 | 59-70 → 70-119 µs in 6 of 7 side-by-side runs (gateway-hop, BENCH_BASELINE) | none removed: the class spent ~4× the garbage collector's samples (1789 vs 472 ms in one profile pair); why was not found. The object of closures back, with the stall clock's new fields: 58 / 61 / 68 µs beside 5daded9's 61 / 59 / 66 |
 | **dispatch off express**: the route table answered from the listener (gateway/src/dispatch.ts, express's matching rules in route-matcher.ts), inside one request envelope (identity headers, server span, access log, metrics: infra/src/server/request-envelope.ts) instead of three express middlewares; express still serves the docs, preflights and 404s | 5818 → 6023 (runs an hour apart; side by side with the start of the session, after every change below: see the sentence under the table) | 197 → 140 µs (tracing off: 164 → 119 µs) | express + middleware 4.1 % → 0.2 %, infra server 1.7 % → 1.9 % (now the whole envelope) |
 | ServiceClient, second pass: opossum without latency percentiles and snapshots, per-instance metric series as plain numbers, the attempt aborted through undici's own abort, one timer (BENCHMARKS.md "Client overhead") | within noise here | ServiceClient alone: 40.6 → 24.8 µs per call (raw undici ~18.5 µs) | ServiceClient 7.2 % → 5.3 % |
 | headers: one loop, no set built for a plain \`Connection: keep-alive\`; the relay's listeners as one object's methods (no \`__name\` per request under tsx) | within noise | within noise | \`__name\` 2.4 % → 0, \`selectEndToEnd\` 1.4 % → ~0.8 % |
@@ -208,6 +209,7 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | relay over undici's dispatch API (ServiceClient.relay, infra/src/client/relay-exchange.ts): the attempt's exchange is undici's handler, the body's chunks go from undici's parser straight into \`res.write\`, and back-pressure is undici's own pause (onData returning false); no Readable, no request-API promise and async resource, no listeners on the upstream side | side by side with 92a0bf7 (3 rounds, tracing on): 17567 → 19179 | 60 → 54 µs | in the raw proxy alone the same swap (\`pool.request\` + \`pipe\` → \`pool.dispatch\` with a handler writing into the response) measured 36 → 33 µs per request |
 | an untrusted caller's trace context extracted only when it sent one of the propagators' headers (infra/src/server/request-envelope.ts): Jaeger's extract lists every header name, for its baggage, on every request | within noise (5 rounds side by side: 17629 → 16936, rounds from 8601 to 19199) | within noise (59 → 62 µs) | work removed, no figure this machine tells apart |
 | span export every 200 ms instead of every second (infra/src/tracing.ts; session 2026-11-28, third; judged by V8's \`--trace-gc-nvp\` account and CPU per request over 5 s at 32 connections, tracing on, a gateway started afresh for each run, 1 s and 200 ms alternating): with a one-second export delay a gateway fell, from its start, into one of two states: in 8 of 14 runs it promoted ~14 % of all it allocated and paused ~450 ms per 5 s for scavenges; at 200 ms, none of 12 did. What survived the scavenges (a sampling heap profile keeping the objects full collections freed, \`HeapProfiler.startSampling\` with \`includeObjectsCollectedByMajorGC\`) was every request's server span and trace ids and undici's per-request timers: not the sampled spans waiting for export (exporting every 8 spans still showed it) but something reached through Node 24's async context frames (none with \`--no-async-context-frame\`, which puts AsyncLocalStorage back on async hooks and costs ~10 µs per request more; none with the sampler off); which reference carries it is not pinned down | 4 pairs side by side: 17663 / 20647 / 19612 / 14967 → 20558 / 19753 / 19929 / 18692 | 62 / 52 / 53 / 77 → 51 / 53 / 53 / 56 µs (the 1 s runs at 62 and 77 were the ones promoting) | promoted 14.0 / 0.9 / 0.9 / 13.5 % → 1.1 / 0.8 / 0.7 / 1.2 % of all allocated; spans also reach Jaeger within 200 ms |
+| log lines gathered for up to 100 ms or 4 KiB and written together (LOG_FLUSH_MS, infra/src/log-lines.ts; session 2026-11-28, fourth; side by side with bef08e0, 3 rounds, tracing on): at 1 connection each access line was its own write through libuv's pool and a wake-up back; its one timer is made at start-up, outside any request (a timer keeps the async context it was made in) | 15341 → 16438 (32 connections, within noise) | 32 connections 64-70 → 53-66 µs; **1 connection 147-178 → 119-131 µs**, p50 179-206 → 170-173 µs | the pool hand-off per line at 1 connection; lines at most 100 ms late, written at exit |
 | bench: each contender warmed 6 s at 32 connections and 2 s at 1 connection before the rounds (was 2 s at 32): after 2 s the gateway's CPU per request at 1 connection still fell ~15 % from round to round (157 → 149 → 138 µs), the raw proxy's not at all, so the added-p50 column was the gateway's warm-up | — | — | — |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
@@ -227,29 +229,30 @@ ${profile.top}
 
 ### What is left
 
-- **Where the goals stand** (the goals line under the table; 2026-11-28, third session). This
-  machine's noise is as large as the differences: over this session's full runs the tracing-on
-  gateway measured 0.56-0.61× the raw proxy (tracing off 0.59-0.74×) and 1.06-1.22× express +
-  http-proxy-middleware with keep-alive, and in one run the gateway at the session's start (the
-  baseline row) came out 0.63× beside today's 0.56×; five rounds of today's gateway against 137bf7a
-  (before the span-export change) gave 59 µs per request each. So: the added p99 is met; 0.6× with
-  everything on and 1.2× express + http-proxy-middleware with keep-alive are met in some runs and
-  not in others (both are met with tracing off in most). Not met:
+- **Where the goals stand** (the goals line under the table; 2026-11-28, fourth session). This
+  machine's noise is as large as the differences: over the last two sessions' full runs the
+  tracing-on gateway measured 0.56-0.61× the raw proxy (tracing off 0.59-0.74×) and 1.06-1.22×
+  express + http-proxy-middleware with keep-alive; the p99 at 1 connection, tracing on, moved
+  +1.0 to +2.3 ms between runs of the same code (this session: +1.83 ms in the table's run, +1.16
+  ms four rounds later beside the baseline's +1.62 ms). So 0.6× with everything on, 1.2× express +
+  http-proxy-middleware with keep-alive and the added p99 are each met in some runs and not in
+  others (all three with tracing off in most). Not met:
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: about +125 µs tracing on and +112-117 µs off, against express +
-    http-proxy-middleware's +100-111 µs and the raw proxy's +70 µs. At 1 connection nothing is
-    batched and the p50 is the serial path's CPU (the last column): the raw proxy ~70 µs per
-    request, express + http-proxy-middleware ~110-120 µs, the gateway ~130-140 µs tracing off and
-    ~150 µs on, about 2.5× what the same request costs at 32 connections. A perf profile at 1
-    connection (\`perf record -e cpu-clock\` with \`--perf-basic-prof\`) puts ~45 % of the gateway's CPU
-    in the kernel, mostly this VM's cost of waking the peer on loopback (the raw proxy pays the
-    same), and spreads the rest: undici 13 µs (the raw proxy 9), node's streams and http 13 µs,
-    our own code (envelope, dispatch, ServiceClient, breaker) ~11 µs, OpenTelemetry ~3 µs directly
-    and 8-20 µs with what it adds to undici, node's http and the microtask queue (two more upstream
-    headers, a context per request). No single layer is left to take out: the p50 goal needs the
-    tracing-on path about 25 µs shorter at 1 connection.
+  - **Added p50 ≤ +100 µs**: +119-120 µs tracing on this session (+125-129 before the log lines
+    were gathered) and +101-114 µs off, against express + http-proxy-middleware's
+    +100-128 µs and the raw proxy's +70-78 µs. At 1 connection nothing is batched and the p50 is
+    the serial path's CPU (the last column): the raw proxy ~70 µs per request, express +
+    http-proxy-middleware ~115-130 µs, the gateway ~105-120 µs tracing off and ~120-140 µs on
+    (~150-170 µs before the log lines were gathered). A perf profile at 1 connection
+    (\`perf record -e cpu-clock\` with \`--perf-basic-prof\`, 2026-11-28, third session) put ~45 % of
+    the gateway's CPU in the kernel, mostly this VM's cost of waking the peer on loopback (the raw
+    proxy pays the same), and spread the rest: undici 13 µs (the raw proxy 9), node's streams and
+    http 13 µs, our own code (envelope, dispatch, ServiceClient, breaker) ~11 µs, OpenTelemetry
+    ~3 µs directly and 8-20 µs with what it adds to undici, node's http and the microtask queue
+    (two more upstream headers, a context per request). No single layer is left to take out: the
+    p50 goal needs the tracing-on path about 20 µs shorter at 1 connection.
 - **What the gateway still does beyond the raw proxy** (its CPU per request against the raw
   proxy's in the table; the profile above is flat, no layer of ours above ~6 %):
   node's header dictionary and checks (about a dozen \`setHeader\` per answer: identity, security and
@@ -276,6 +279,15 @@ ${profile.top}
   after waking the pool's thread on a 2-core machine. Gathering the lines per event-loop turn (written
   synchronously, or through the pool) measured no difference this machine can show (2026-11-28,
   first session), so it was not taken; writing synchronously would let a slow stdout stall the loop.
+  At 1 connection it matters more (2026-11-28, fourth session, side by side, 3 rounds each): the
+  compiled gateway with ACCESS_LOG=false spent 112-142 µs CPU per request against 158-198 with the
+  log on, p50 161-185 against 181-241 µs (each line is its own write to libuv's pool there: nothing
+  to coalesce). pino's destination written synchronously (sonic-boom \`sync: true\`) took 136-143 µs
+  against 146-159 at 1 connection but left the p50 where it was (175-179 against 175-185 µs: the
+  line is written after the answer left), and cost 5.0 instead of 4.3 system calls and 61-68
+  against 56-59 µs per request at 32 connections: not taken. Lines gathered for up to 100 ms (or
+  4 KiB) and written together (LOG_FLUSH_MS, infra/src/log-lines.ts, as nginx's \`access_log
+  buffer= flush=\`) were taken: row "log lines gathered" in the table of changes above.
 - **System calls per request** (the reads + writes column, /proc/<pid>/io at full speed): the raw
   proxy's four, plus ~0.25 of the gateway's own (access lines, the pool's wake-ups for them, the
   rate limits' lease round trips to Redis, the OTLP export). Under strace every line is its own
