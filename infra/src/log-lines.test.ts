@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatheredLines, type LineSink } from './log-lines.js';
@@ -21,7 +24,7 @@ describe('log lines gathered and written together', () => {
 
   it('writes the lines of one period together, in order, once the period is over', () => {
     const { out, writes } = sink();
-    const lines = new GatheredLines(out, 100);
+    const lines = new GatheredLines(out, 100, -1);
     vi.advanceTimersByTime(500);
     lines.write('a\n');
     vi.advanceTimersByTime(60);
@@ -40,7 +43,7 @@ describe('log lines gathered and written together', () => {
 
   it('writes at once past 4 KiB, whatever the clock says', () => {
     const { out, writes } = sink();
-    const lines = new GatheredLines(out, 100);
+    const lines = new GatheredLines(out, 100, -1);
     const line = `${'x'.repeat(1023)}\n`;
     for (let i = 0; i < 4; i++) lines.write(line);
     expect(writes).toEqual([line.repeat(4)]);
@@ -51,7 +54,7 @@ describe('log lines gathered and written together', () => {
 
   it("hands what it gathered on to pino's flush and flushSync", () => {
     const { out, writes, syncFlushes } = sink();
-    const lines = new GatheredLines(out, 100);
+    const lines = new GatheredLines(out, 100, -1);
     lines.write('a\n');
     const flushed = vi.fn();
     lines.flush(flushed);
@@ -63,16 +66,34 @@ describe('log lines gathered and written together', () => {
     expect(syncFlushes()).toBe(1);
   });
 
+  it('at exit, writes what it gathered itself, synchronously, after what its destination still queues', () => {
+    const { out, writes, syncFlushes } = sink();
+    const file = join(mkdtempSync(join(tmpdir(), 'log-lines-')), 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const lines = new GatheredLines(out, 100, fd);
+      lines.write('a\n');
+      lines.write('b\n');
+      lines.writeAtExit();
+      // Not handed to the destination, whose write would be asynchronous: on the file already.
+      expect(writes).toEqual([]);
+      expect(syncFlushes()).toBe(1);
+      expect(readFileSync(file, 'utf8')).toBe('a\nb\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('keeps no process alive: its timer is unref-ed', () => {
     const { out } = sink();
-    const lines = new GatheredLines(out, 100);
+    const lines = new GatheredLines(out, 100, -1);
     lines.write('a\n');
     expect((lines as unknown as { timer: NodeJS.Timeout }).timer.hasRef()).toBe(false);
   });
 });
 
 describe('a service logger with LOG_FLUSH_MS, in a real process', () => {
-  it('writes every line gathered before a normal exit, and the process ends without waiting for the clock', () => {
+  it('writes every line gathered before process.exit, without waiting for the clock', () => {
     const script = fileURLToPath(new URL('../test/fixtures/log-lines-exit.ts', import.meta.url));
     const started = Date.now();
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { pino, type DestinationStream } from 'pino';
 
 /** What a gathered destination writes into: pino's own asynchronous destination (sonic-boom). */
@@ -33,19 +34,14 @@ export class GatheredLines implements DestinationStream {
   constructor(
     private readonly out: LineSink,
     flushMs: number,
+    /** The descriptor `out` writes to: the exit path writes there itself, synchronously. */
+    private readonly fd: number,
   ) {
     this.timer = setTimeout(flushGathered, flushMs, this);
     this.timer.unref();
     // The first tick finds nothing to write; later ones are armed by write().
     this.armed = true;
-    // After pino's own exit hook for `out`: what was gathered is written synchronously as the process ends.
-    process.once('exit', () => {
-      try {
-        this.flushSync();
-      } catch {
-        // Standard output gone (a closed pipe): nothing left to tell anyone.
-      }
-    });
+    process.once('exit', () => this.writeAtExit());
   }
 
   write(line: string): boolean {
@@ -69,6 +65,22 @@ export class GatheredLines implements DestinationStream {
     this.out.flushSync();
   }
 
+  /**
+   * The process is ending: what `out` still queues, then what was gathered, written synchronously
+   * here. Handed to `out` instead, the gathered text would become an asynchronous write that the
+   * ending process may never see done (a thread of libuv's pool would have to run it first).
+   */
+  writeAtExit(): void {
+    try {
+      this.out.flushSync();
+      const text = this.pending;
+      this.pending = '';
+      writeAllSync(this.fd, text);
+    } catch {
+      // Standard output gone (a closed pipe): nothing left to tell anyone.
+    }
+  }
+
   /** The timer's tick: the lines gathered since the first of them. */
   tick(): void {
     this.armed = false;
@@ -83,11 +95,29 @@ export class GatheredLines implements DestinationStream {
   }
 }
 
+/** How long the exit path waits, in all, for a full pipe to take the last lines. */
+const EXIT_WRITE_PATIENCE_MS = 1_000;
+
+/** Writes all of `text` to `fd`, waiting out a full pipe (EAGAIN) for a while, as sonic-boom's flushSync does. */
+function writeAllSync(fd: number, text: string): void {
+  let rest = Buffer.from(text);
+  const giveUpAt = Date.now() + EXIT_WRITE_PATIENCE_MS;
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > giveUpAt) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
 function flushGathered(lines: GatheredLines): void {
   lines.tick();
 }
 
 /** Standard output as a gathered destination (LOG_FLUSH_MS), over pino's asynchronous one. */
 export function gatheredStdout(flushMs: number): GatheredLines {
-  return new GatheredLines(pino.destination({ dest: process.stdout.fd ?? 1, sync: false }), flushMs);
+  const fd = process.stdout.fd ?? 1;
+  return new GatheredLines(pino.destination({ dest: fd, sync: false }), flushMs, fd);
 }

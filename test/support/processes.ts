@@ -51,6 +51,9 @@ export function startProcess(entry: string, env: Record<string, string> = {}): S
       ADMIN_PORT: '0',
       CONSUL_HTTP_ADDR: 'http://127.0.0.1:8500',
       LOG_LEVEL: 'info',
+      // Every line as it happens: tests wait on log lines, and those that check a secret never
+      // reached the log must see every line written, not all but the last 100 ms of them.
+      LOG_FLUSH_MS: '0',
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
       ...env,
     },
