@@ -252,7 +252,14 @@ ${profile.top}
     http 13 µs, our own code (envelope, dispatch, ServiceClient, breaker) ~11 µs, OpenTelemetry
     ~3 µs directly and 8-20 µs with what it adds to undici, node's http and the microtask queue
     (two more upstream headers, a context per request). No single layer is left to take out: the
-    p50 goal needs the tracing-on path about 20 µs shorter at 1 connection.
+    p50 goal needs the tracing-on path about 20 µs shorter at 1 connection. Tracing on against off
+    at 1 connection (2026-11-28, fourth session, a CPU profile of each, 2 rounds): 117-140 against
+    103-121 µs CPU per request, p50 157-184 against 137-145 µs; OpenTelemetry's own functions
+    (startSpan, the sampler, id generation and checks, the composite propagator's inject, context
+    objects) are ~3 % of the busy samples, ~4 µs per request; the rest of the difference does not
+    show as any one JS function (more async-context work in node's internals, two more upstream
+    headers through undici's and node's checks, the export's system calls: 4.29 against 4.21 per
+    request).
 - **What the gateway still does beyond the raw proxy** (its CPU per request against the raw
   proxy's in the table; the profile above is flat, no layer of ours above ~6 %):
   node's header dictionary and checks (about a dozen \`setHeader\` per answer: identity, security and
