@@ -260,6 +260,11 @@ ${profile.top}
     show as any one JS function (more async-context work in node's internals, two more upstream
     headers through undici's and node's checks, the export's system calls: 4.29 against 4.21 per
     request).
+    At 32 connections, by sampler (same session, tracing on against off, one run each): 0 % of new
+    traces 51 against 48 µs per request, 1 % (the production setting) 53-66 against 46-57 in
+    several runs, 100 % 71 against 51 (the batch queue then drops most spans): the unsampled path
+    costs ~3 µs, and the 1 % of traces recorded and exported cost more than their share; where was
+    not found (a CPU profile shows OpenTelemetry's JSON export and span code as a few % at most).
 - **What the gateway still does beyond the raw proxy** (its CPU per request against the raw
   proxy's in the table; the profile above is flat, no layer of ours above ~6 %):
   node's header dictionary and checks (about a dozen \`setHeader\` per answer: identity, security and
@@ -273,6 +278,10 @@ ${profile.top}
   at its start. 200 ms removed it in every run measured; the reference that kept every request's
   span alive past scavenges was not found (a full collection frees it, so heap snapshots never show
   it). Any other timer of ~1 s armed under load may do the same: worth a reduced case for Node.
+  The batch processor arms its export timer from the request whose span ended first; handing
+  finished spans to it from the root context instead (so that timer keeps no request's context)
+  measured no difference at 200 ms (2026-11-28, fourth session: 59-66 against 61-66 µs per
+  request, 3 rounds side by side): not taken.
 - **The image's semi-space cap.** The image capped V8's young generation at 2 × 4 MiB for idle RSS.
   With the Set chain (table above) gone, the cap was the largest cost left in the container: the
   compiled gateway, same run (BENCH_CONTAINER_VARIANTS), 4 MiB 14897 req/s and 75 µs per request,
