@@ -1,9 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../../test/support/wait.js';
 import { GatheredLines, type LineSink } from './log-lines.js';
 
 /** What the gathered lines handed on, write by write. */
@@ -52,7 +54,7 @@ describe('log lines gathered and written together', () => {
     expect(writes).toEqual([line.repeat(4), 'after\n']);
   });
 
-  it("hands what it gathered on to pino's flush and flushSync", () => {
+  it("hands what it gathered on to pino's flush", () => {
     const { out, writes, syncFlushes } = sink();
     const lines = new GatheredLines(out, 100, -1);
     lines.write('a\n');
@@ -60,10 +62,7 @@ describe('log lines gathered and written together', () => {
     lines.flush(flushed);
     expect(writes).toEqual(['a\n']);
     expect(flushed).toHaveBeenCalledOnce();
-    lines.write('b\n');
-    lines.flushSync();
-    expect(writes).toEqual(['a\n', 'b\n']);
-    expect(syncFlushes()).toBe(1);
+    expect(syncFlushes()).toBe(0);
   });
 
   it('at exit, writes what it gathered itself, synchronously, after what its destination still queues', () => {
@@ -79,6 +78,22 @@ describe('log lines gathered and written together', () => {
       expect(writes).toEqual([]);
       expect(syncFlushes()).toBe(1);
       expect(readFileSync(file, 'utf8')).toBe('a\nb\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("on pino's flushSync (a fatal line), writes what it gathered itself, synchronously", () => {
+    const { out, writes, syncFlushes } = sink();
+    const file = join(mkdtempSync(join(tmpdir(), 'log-lines-')), 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const lines = new GatheredLines(out, 100, fd);
+      lines.write('fatal\n');
+      lines.flushSync();
+      expect(writes).toEqual([]);
+      expect(syncFlushes()).toBe(1);
+      expect(readFileSync(file, 'utf8')).toBe('fatal\n');
     } finally {
       closeSync(fd);
     }
@@ -102,5 +117,23 @@ describe('a service logger with LOG_FLUSH_MS, in a real process', () => {
     expect(lines.map((l) => l.msg)).toEqual(['first', 'second', 'third']);
     // Gathered for 10 s, yet out at exit.
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('the gathering timer, on real timers', () => {
+  it("ticks in the start-up context, not in that of the request whose line re-armed it", async () => {
+    const store = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    const out: LineSink = {
+      write: () => void seen.push(store.getStore()),
+      flush: (cb) => cb?.(),
+      flushSync: () => undefined,
+    };
+    const lines = new GatheredLines(out, 20, -1);
+    // Past the first tick: from now on write() re-arms a timer that has already fired.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    store.run('request-42', () => lines.write('a\n'));
+    await waitFor('the gathered line to be written', () => seen.length === 1);
+    expect(seen).toEqual([undefined]);
   });
 });

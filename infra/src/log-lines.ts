@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { writeSync } from 'node:fs';
 import { pino, type DestinationStream } from 'pino';
 
@@ -30,6 +31,12 @@ export class GatheredLines implements DestinationStream {
    * `flushMs`, long enough to outlive young-generation collections.
    */
   private readonly timer: NodeJS.Timeout;
+  /**
+   * The start-up context the timer is re-armed in: refresh() on a timer that has fired takes the
+   * async context current at that call, which would otherwise be the request whose line came first.
+   */
+  private readonly startup = new AsyncResource('switchyard.log-lines');
+  private readonly rearm = () => this.timer.refresh();
 
   constructor(
     private readonly out: LineSink,
@@ -49,7 +56,7 @@ export class GatheredLines implements DestinationStream {
     if (this.pending.length >= GATHER_LIMIT_CHARS) this.writeGathered();
     else if (!this.armed) {
       this.armed = true;
-      this.timer.refresh();
+      this.startup.runInAsyncScope(this.rearm);
     }
     return true;
   }
@@ -60,9 +67,15 @@ export class GatheredLines implements DestinationStream {
     this.out.flush(cb);
   }
 
+  /**
+   * pino's flushSync (after a fatal line): what `out` queues, then what was gathered, both on the
+   * descriptor when this returns (handed to `out`, the gathered text would be an asynchronous write).
+   */
   flushSync(): void {
-    this.writeGathered();
     this.out.flushSync();
+    const text = this.pending;
+    this.pending = '';
+    writeAllSync(this.fd, text);
   }
 
   /**
@@ -73,6 +86,10 @@ export class GatheredLines implements DestinationStream {
   writeAtExit(): void {
     try {
       this.out.flushSync();
+    } catch {
+      // The destination failed or is gone: what was gathered is still written below.
+    }
+    try {
       const text = this.pending;
       this.pending = '';
       writeAllSync(this.fd, text);
