@@ -65,38 +65,30 @@ describe('log lines gathered and written together', () => {
     expect(syncFlushes()).toBe(0);
   });
 
-  it('at exit, writes what it gathered itself, synchronously, after what its destination still queues', () => {
+  /** Gathers `lines` onto a real file, ends them with `finish`: what the file and the destination then hold. */
+  function gatheredOntoFile(lines: string[], finish: (gathered: GatheredLines) => void) {
     const { out, writes, syncFlushes } = sink();
     const file = join(mkdtempSync(join(tmpdir(), 'log-lines-')), 'out.log');
     const fd = openSync(file, 'w');
     try {
-      const lines = new GatheredLines(out, 100, fd);
-      lines.write('a\n');
-      lines.write('b\n');
-      lines.writeAtExit();
-      // Not handed to the destination, whose write would be asynchronous: on the file already.
-      expect(writes).toEqual([]);
-      expect(syncFlushes()).toBe(1);
-      expect(readFileSync(file, 'utf8')).toBe('a\nb\n');
+      const gathered = new GatheredLines(out, 100, fd);
+      for (const line of lines) gathered.write(line);
+      finish(gathered);
+      return { onFile: readFileSync(file, 'utf8'), writes, syncFlushes: syncFlushes() };
     } finally {
       closeSync(fd);
     }
+  }
+
+  it('at exit, writes what it gathered itself, synchronously, after what its destination still queues', () => {
+    const result = gatheredOntoFile(['a\n', 'b\n'], (gathered) => gathered.writeAtExit());
+    // Not handed to the destination, whose write would be asynchronous: on the file already.
+    expect(result).toEqual({ onFile: 'a\nb\n', writes: [], syncFlushes: 1 });
   });
 
   it("on pino's flushSync (a fatal line), writes what it gathered itself, synchronously", () => {
-    const { out, writes, syncFlushes } = sink();
-    const file = join(mkdtempSync(join(tmpdir(), 'log-lines-')), 'out.log');
-    const fd = openSync(file, 'w');
-    try {
-      const lines = new GatheredLines(out, 100, fd);
-      lines.write('fatal\n');
-      lines.flushSync();
-      expect(writes).toEqual([]);
-      expect(syncFlushes()).toBe(1);
-      expect(readFileSync(file, 'utf8')).toBe('fatal\n');
-    } finally {
-      closeSync(fd);
-    }
+    const result = gatheredOntoFile(['fatal\n'], (gathered) => gathered.flushSync());
+    expect(result).toEqual({ onFile: 'fatal\n', writes: [], syncFlushes: 1 });
   });
 
   it('keeps no process alive: its timer is unref-ed', () => {
