@@ -236,7 +236,7 @@ async function orchestrate(): Promise<void> {
     };
     const signedIn = { authorization: `Bearer ${token}` };
     const contenders: Contender[] = [];
-    const wanted = (key: string) => !ONLY || ONLY.includes(key) || key === 'baseline';
+    const wanted = (key: string) => !ONLY || ONLY.includes(key) || key === 'baseline' || key === 'variant';
     if (wanted('direct')) contenders.push({ name: 'direct to the backend', url: `${backendUrl}/hop`, headers: {}, stop: async () => {} });
     const add = async (key: string, name: string, roleName: string, env: Record<string, string>, path: string, headers: Record<string, string> = {}, from?: BaselineCheckout) => {
       if (!wanted(key)) return;
@@ -256,6 +256,16 @@ async function orchestrate(): Promise<void> {
       signedIn,
     );
     await add('gateway-off', '**our gateway**, tracing off', 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/bench/hop', signedIn);
+    // BENCH_GATEWAY_VARIANTS (a JSON list of variable sets): the tracing-on gateway with some of its
+    // variables changed, a row each, to weigh one layer at a time in the same run, e.g.
+    // [{"ACCESS_LOG":"false"},{"RATE_LIMIT_PER_MINUTE":"0","RATE_LIMIT_USER_PER_MINUTE":"0"}].
+    // BENCH_ROUTE=public in a set calls the same hop on a route without the token check.
+    for (const variant of JSON.parse(process.env.BENCH_GATEWAY_VARIANTS ?? '[]') as Record<string, string>[]) {
+      const { BENCH_ROUTE: route, ...env } = variant;
+      const label = [...Object.entries(env).map(([name, value]) => `${name}=${value === '' ? '(none)' : value}`), ...(route ? [`route ${route}`] : [])].join(' ');
+      const path = route === 'public' ? '/bench/hop-public' : '/bench/hop';
+      await add('variant', `our gateway, tracing on, ${label}`, 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, ...env }, path, route === 'public' ? {} : signedIn);
+    }
     await add('hpm', 'express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
     await add('hpm-keepalive', 'express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
 

@@ -14,7 +14,7 @@ const { z } = await load('infra/src/index.js');
 const { startGateway } = await load('gateway/src/gateway.js');
 const { defineRoute, path } = await load('gateway/src/route-table.js');
 const { gatewayRoutes } = await load('gateway/src/routes/index.js');
-const hop = defineRoute({
+const hopSpec = {
   method: 'GET',
   path: '/bench/hop',
   service: 'hopbackend',
@@ -24,5 +24,8 @@ const hop = defineRoute({
   upstreamPath: () => path`/hop`,
   timeouts: { attemptTimeoutMs: 2_000, deadlineMs: 4_000 },
   docs: { summary: 'bench: the 8-byte backend' },
-});
-await startGateway([...gatewayRoutes, hop]);
+};
+const hop = defineRoute(hopSpec);
+// The same hop without the token check and the per-user limit (a variant of the bench weighs them).
+const hopPublic = defineRoute({ ...hopSpec, path: '/bench/hop-public', auth: 'public', docs: { summary: 'bench: the 8-byte backend, no token' } });
+await startGateway([...gatewayRoutes, hop, hopPublic]);
