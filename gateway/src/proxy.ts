@@ -48,18 +48,24 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     // Most requests carry no body: no async call and no await for them.
     const body = hasBody(req) ? await rawRequestBody(req, res, route.maxBodySize) : undefined;
     validateBody(route, req.headers, body);
+    const exchange: AnswerExchange = { req, res, route, service: client.service, upstreamPath, call, clientGone, options, delivered: false };
     let answer: RelayedResponse;
     try {
-      answer = await client.relay({
-        method: req.method!,
-        path: upstreamPath + call.query,
-        headers: forwardedRequestHeaders(req, call.requestId, call.fromTrustedProxy),
-        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
-        idempotent: route.idempotent,
-        retryPolicy: route.retryPolicy,
-        signal: clientGone,
-        ...route.timeouts,
-      });
+      answer = await client.relay(
+        {
+          method: req.method!,
+          path: upstreamPath + call.query,
+          headers: forwardedRequestHeaders(req, call.requestId, call.fromTrustedProxy),
+          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+          idempotent: route.idempotent,
+          retryPolicy: route.retryPolicy,
+          signal: clientGone,
+          ...route.timeouts,
+        },
+        // The answer is relayed from inside the attempt, as soon as it is accepted: the client
+        // gets it before the breaker's and the retry loop's promises settle (service-client.ts).
+        (relayed) => deliverAnswer(relayed, exchange),
+      );
     } catch (error) {
       if (!(error instanceof RequestCancelled)) throw error;
       // Nobody is left to answer; the upstream call was cut short and will not be retried.
@@ -67,44 +73,71 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
       options.logger?.info({ service: client.service, path: upstreamPath, requestId: call.requestId }, 'client went away; upstream call cancelled');
       return;
     }
-    // The envelope's own x-served-by (this gateway), put back should the answer become the gateway's 502.
-    const gatewayServedBy = res.getHeader('x-served-by');
-    // The gateway's own headers the upstream's overwrote (CORS, security headers...): none, mostly.
-    let overwritten: unknown[] | undefined;
-    let headers: Record<string, string | string[]>;
-    try {
-      res.statusCode = answer.status;
-      headers = clientResponseHeaders(answer.headers);
-      for (const name in headers) {
-        if (options.respond) {
-          const own = res.getHeader(name);
-          if (own !== undefined) (overwritten ??= []).push(name, own);
-        }
-        res.setHeader(name, headers[name]!);
-      }
-      // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
-      res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? client.service);
-      const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
-      if (length !== undefined) res.setHeader('content-length', length);
-    } catch (error) {
-      // Nothing will deliver this body now: let its attempt go (span, in-flight count, the
-      // upstream connection, which a held body may keep paused) before the error is answered.
-      answer.body.abort();
-      throw error;
-    }
-    // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
-    // and the upstream attempt with it.
-    relayBody(answer, res, clientGone, options, {
-      req,
-      service: client.service,
-      path: upstreamPath,
-      requestId: call.requestId,
-      idempotent: route.idempotent ?? idempotentByMethod(route.method),
-      upstreamHeaders: headers,
-      gatewayServedBy,
-      overwritten,
-    });
+    // A fallback's answer comes only here.
+    if (!exchange.delivered) deliverAnswer(answer, exchange);
   };
+}
+
+/** One proxied request, as its answer's delivery needs it. */
+interface AnswerExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: GatewayRoute;
+  service: string;
+  upstreamPath: string;
+  call: ProxiedRequest;
+  clientGone: Cancellation;
+  options: ProxyOptions;
+  /** Set once deliverAnswer ran for this request (it runs once). */
+  delivered: boolean;
+}
+
+/**
+ * Answers the client with the upstream's answer: its status, end-to-end headers and
+ * `x-served-by`, then its body through the relay. Throws, with the upstream body let go, when a
+ * header cannot be set; the error handler then answers.
+ */
+function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void {
+  exchange.delivered = true;
+  const { res, options } = exchange;
+  // The envelope's own x-served-by (this gateway), put back should the answer become the gateway's 502.
+  const gatewayServedBy = res.getHeader('x-served-by');
+  // The gateway's own headers the upstream's overwrote (CORS, security headers...): none, mostly.
+  let overwritten: unknown[] | undefined;
+  let headers: Record<string, string | string[]>;
+  try {
+    res.statusCode = answer.status;
+    headers = clientResponseHeaders(answer.headers);
+    for (const name in headers) {
+      if (options.respond) {
+        const own = res.getHeader(name);
+        if (own !== undefined) (overwritten ??= []).push(name, own);
+      }
+      res.setHeader(name, headers[name]!);
+    }
+    // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
+    res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? exchange.service);
+    const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
+    if (length !== undefined) res.setHeader('content-length', length);
+  } catch (error) {
+    // Nothing will deliver this body now: let its attempt go (span, in-flight count, the
+    // upstream connection, which a held body may keep paused) before the error is answered.
+    answer.body.abort();
+    throw error;
+  }
+  // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
+  // and the upstream attempt with it.
+  const { req, route, call } = exchange;
+  relayBody(answer, res, exchange.clientGone, options, {
+    req,
+    service: exchange.service,
+    path: exchange.upstreamPath,
+    requestId: call.requestId,
+    idempotent: route.idempotent ?? idempotentByMethod(route.method),
+    upstreamHeaders: headers,
+    gatewayServedBy,
+    overwritten,
+  });
 }
 
 /**

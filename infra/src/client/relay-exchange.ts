@@ -49,7 +49,7 @@ type Phase = 'headers' | 'held' | 'delivering' | 'discarding' | 'done';
 export class RelayExchange implements Exchange, RelayedBody, Dispatcher.DispatchHandler {
   status = 0;
   headers: ResponseHeaders = {};
-  /** Resolves with this exchange when the final answer's headers arrive; rejects with what failed before. */
+  /** Resolves with this exchange when the final answer's headers arrive; rejects with the AttemptFailure of what failed before. */
   readonly answered: Promise<RelayExchange>;
   private phase: Phase = 'headers';
   private settle!: { resolve: (exchange: RelayExchange) => void; reject: (error: Error) => void };
@@ -66,7 +66,7 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
   private discardDone: (() => void) | undefined;
 
   constructor(
-    private readonly instance: Instance,
+    readonly instance: Instance,
     private readonly clock: AttemptClock,
   ) {
     this.answered = new Promise<RelayExchange>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -177,8 +177,10 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
   onError(error: Error): void {
     switch (this.phase) {
       case 'headers':
+        // No answer: the attempt is over, and `answered` rejects with what the failure stands for.
         this.phase = 'done';
-        this.settle.reject(error);
+        this.clock.release();
+        this.settle.reject(this.clock.classify(error, this.instance));
         return;
       case 'held':
         this.failure = error;

@@ -289,3 +289,56 @@ describe('ServiceClient.relay', () => {
     expect(client.inFlight(upstream.instance.id)).toBe(0);
   });
 });
+
+describe('ServiceClient.relay with a receiver', () => {
+  it('hands the accepted answer over before the call settles: a small body is delivered whole by then; a retried answer is never handed over', async () => {
+    const busy = await startUpstream(answer(503));
+    const live = await startUpstream(answer(200, { 'x-served-by': 'live' }));
+    const client = clientOf([busy, live]);
+    for (let i = 0; i < 4; i++) {
+      const events: string[] = [];
+      const received: RelayedResponse[] = [];
+      const body = recorder();
+      const call = client.relay({ path: '/' }, (got) => {
+        received.push(got);
+        events.push(`received ${got.status}`);
+        got.body.deliver(body.sink);
+        if (body.told()?.ended) events.push('body ended');
+      });
+      const got = await call;
+      events.push('call settled');
+      // The same answer, once; the 503 was judged, read off and retried, never handed over.
+      expect(received).toEqual([got]);
+      expect(got.instance?.id).toBe(live.instance.id);
+      expect(events).toEqual(['received 200', 'body ended', 'call settled']);
+      expect(JSON.parse(body.text())).toEqual({ status: 200 });
+    }
+    expect(busy.calls).toBeGreaterThan(0);
+  });
+
+  it("does not hand a fallback's answer over: the call resolves with it", async () => {
+    const client = clientOf([], {
+      discoveryTimeoutMs: 10,
+      fallback: () => ({ status: 200, headers: {}, body: Buffer.from('from the fallback'), fromFallback: true }),
+    });
+    let handedOver = 0;
+    const got = await client.relay({ path: '/' }, () => (handedOver += 1));
+    expect(got.fromFallback).toBe(true);
+    expect(handedOver).toBe(0);
+  });
+
+  it('rejects with what the receiver threw; the instance answered, so no other one is tried', async () => {
+    const first = await startUpstream(answer(200));
+    const second = await startUpstream(answer(200));
+    const client = clientOf([first, second]);
+    const refused = new Error('the receiver could not take this answer');
+    await expect(
+      client.relay({ path: '/' }, (got) => {
+        got.body.abort();
+        throw refused;
+      }),
+    ).rejects.toBe(refused);
+    expect(first.calls + second.calls).toBe(1);
+    await waitFor('the abandoned attempt to leave the in-flight count', () => client.inFlight(first.instance.id) + client.inFlight(second.instance.id) === 0);
+  });
+});

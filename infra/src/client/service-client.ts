@@ -120,7 +120,12 @@ function streamingAnswer(exchange: HttpExchange, endLater: () => (error?: Error)
 /** relay()'s consumer: the exchange itself is the body; the attempt ends when the body does. */
 function relayedAnswer(exchange: RelayExchange, endLater: () => (error?: Error) => void): RelayedResponse {
   exchange.handOver(endLater());
-  return { status: exchange.status, headers: exchange.headers, body: exchange, fromFallback: false };
+  return { status: exchange.status, headers: exchange.headers, body: exchange, instance: exchange.instance, fromFallback: false };
+}
+
+/** What relay()'s `receive` threw, kept until the call's promise can reject with it. */
+class ReceiverFailure {
+  constructor(readonly error: unknown) {}
 }
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -256,16 +261,41 @@ export class ServiceClient {
    * `answer.body.deliver(sink)` writes each chunk as undici reads it, the sink's write() returning
    * false pauses the connection until `answer.body.resume()`, and `answer.body.abort()` stops the
    * transfer. No stream, no request promise and no listeners per call: the gateway's relay.
+   *
+   * `receive`, when given, is handed the answer as soon as the retry policy accepts it, inside the
+   * attempt: one promise hop after its headers arrived, before the breaker's, the retry loop's and
+   * this call's own promises settle (a small answer's body can then be delivered, and its
+   * client's response ended, before any of that bookkeeping runs). The promise still resolves with
+   * the same answer. A fallback's answer is not handed to `receive` (only resolved). Should
+   * `receive` throw, the promise rejects with what it threw (the attempt itself counts as
+   * answered: the instance did answer).
    */
-  async relay(request: ServiceRequest): Promise<RelayedResponse> {
+  async relay(request: ServiceRequest, receive?: (answer: RelayedResponse) => void): Promise<RelayedResponse> {
+    let answer: RelayedResponse | ReceiverFailure;
     try {
-      const { value, instance } = await this.call(request, this.openRelay, relayedAnswer);
-      value.instance = instance;
-      return value;
+      // The receiving consumer is passed inline: under tsx (esbuild keepNames) a closure held in a
+      // named variable costs a defineProperty on every call.
+      ({ value: answer } = await this.call(
+        request,
+        this.openRelay,
+        receive === undefined
+          ? relayedAnswer
+          : (exchange, endLater): RelayedResponse | ReceiverFailure => {
+              const relayed = relayedAnswer(exchange, endLater);
+              try {
+                receive(relayed);
+                return relayed;
+              } catch (error) {
+                return new ReceiverFailure(error);
+              }
+            },
+      ));
     } catch (error) {
-      const answer = await this.fallback(error, request);
-      return { status: answer.status, headers: answer.headers, body: new BufferedBody(answer.body), instance: answer.instance, fromFallback: true };
+      const fallback = await this.fallback(error, request);
+      return { status: fallback.status, headers: fallback.headers, body: new BufferedBody(fallback.body), instance: fallback.instance, fromFallback: true };
     }
+    if (answer instanceof ReceiverFailure) throw answer.error;
+    return answer;
   }
 
   /**

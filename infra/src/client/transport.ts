@@ -215,18 +215,19 @@ export class Transport {
    * As open(), with the answer relayed rather than streamed: the exchange is undici's handler and
    * delivers the body straight into the caller's sink (relay-exchange.ts).
    */
-  async openRelay(target: HttpTarget, limits: AttemptLimits, request: HttpRequest, headers: Record<string, string>): Promise<RelayExchange> {
+  openRelay(target: HttpTarget, limits: AttemptLimits, request: HttpRequest, headers: Record<string, string>): Promise<RelayExchange> {
     const { instance } = target;
     const clock = new AttemptClock(limits, request.signal);
-    if (clock.reason) throw clock.classify(clock.reason, instance);
+    if (clock.reason) return Promise.reject(clock.classify(clock.reason, instance));
     const exchange = new RelayExchange(instance, clock);
-    this.dispatcher.dispatch(dispatchOptions(target, request, headers, clock), exchange);
     try {
-      return await exchange.answered;
+      this.dispatcher.dispatch(dispatchOptions(target, request, headers, clock), exchange);
     } catch (error) {
-      clock.release();
-      throw clock.classify(error, instance);
+      exchange.onError(error instanceof Error ? error : new Error(String(error)));
     }
+    // Not an async function: the exchange settles this promise itself (an AttemptFailure when it
+    // rejects), so the answer reaches the attempt one promise hop after undici's onHeaders.
+    return exchange.answered;
   }
 
   close(): Promise<void> {
