@@ -3,6 +3,7 @@
  * self time per layer, and the BENCHMARKS.md section's text (bench/gateway-hop.ts runs the load).
  */
 import { fmt, machineLine, median } from './report.js';
+import type { SerialTimeline } from './serial-timeline.js';
 
 export interface WrkResult {
   rps: number;
@@ -14,6 +15,28 @@ export interface WrkResult {
   p99Us: number;
   non2xx: number;
   errors: number;
+}
+
+/**
+ * The serial timeline (bench/serial-timeline-probe.mjs): a 1-connection request's time in the
+ * proxy, split at its two writes, medians over the rounds of each round's median.
+ */
+export function timelineTable(names: string[], timelines: Record<string, Array<SerialTimeline & { p50Us: number }>>): string {
+  const cell = (values: Array<number | null>) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length === 0 ? '—' : `${fmt(median(known), 1)} µs`;
+  };
+  const rows = names
+    .filter((name) => timelines[name])
+    .map((name) => {
+      const ts = timelines[name]!;
+      return `| ${name} | ${fmt(median(ts.map((t) => t.p50Us)), 0)} µs | ${cell(ts.map((t) => t.inUs))} | ${cell(ts.map((t) => t.upstreamUs))} | ${cell(ts.map((t) => t.answerUs))} | ${fmt(median(ts.map((t) => t.n)), 0)} |`;
+    });
+  return [
+    '| path | p50 at 1 connection (this pass) | request in → upstream write | upstream write → answer parsed | answer parsed → written to the client (res.end returned) | requests timed per round |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** How the run was made, for the section's prose. */

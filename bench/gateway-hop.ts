@@ -19,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
 import { listeningPort } from './listening.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
-import { analyse, resultTable, sectionText, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
+import { analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
+import { TIMELINE_PROBE, timedSerially, type SerialTimeline } from './serial-timeline.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -47,6 +48,8 @@ const PROFILE = process.env.BENCH_PROFILE !== '0';
 const BASELINE = process.env.BENCH_BASELINE;
 /** The production sampler of the tracing-on rows: parent-based, a new trace sampled at this ratio (OTel's standard variables). */
 const SAMPLE_RATIO = process.env.BENCH_SAMPLE_RATIO ?? '0.01';
+/** Where each proxy's timeline probe writes what it saw (bench/serial-timeline-probe.mjs). */
+const TIMELINE_OUT = join(mkdtempSync(join(tmpdir(), 'gateway-hop-timeline-')), 'timeline');
 
 const role = process.argv[2];
 if (role) await runRole(role);
@@ -108,14 +111,16 @@ function startRole(name: string, env: Record<string, string>, nodeFlags: string[
   // a commit older than that file has the gateway as a role of its copy of this file.
   const hopGateway = from ? join(from.root, 'bench/hop-gateway.mjs') : HOP_GATEWAY;
   const gateway = name === 'gateway' && existsSync(hopGateway);
+  // Every proxy carries the serial timeline's probe, inert until the timeline pass signals it.
+  const flags = name === 'backend' ? nodeFlags : ['--import', TIMELINE_PROBE, ...nodeFlags];
   const args = !gateway
-    ? [...nodeFlags, '--import', 'tsx', from ? join(from.root, 'bench/gateway-hop.ts') : SELF, name]
+    ? [...flags, '--import', 'tsx', from ? join(from.root, 'bench/gateway-hop.ts') : SELF, name]
     : env.BENCH_GATEWAY_TREE
-      ? [...nodeFlags, hopGateway]
-      : [...nodeFlags, '--import', 'tsx', hopGateway];
+      ? [...flags, hopGateway]
+      : [...flags, '--import', 'tsx', hopGateway];
   const child = spawn(process.execPath, args, {
     cwd: from?.root ?? ROOT,
-    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', ...(gateway && { BENCH_GATEWAY_TREE: from?.root ?? ROOT }), ...env },
+    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'info', BENCH_TIMELINE_OUT: TIMELINE_OUT, ...(gateway && { BENCH_GATEWAY_TREE: from?.root ?? ROOT }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return listeningPort(child, name).then((port) => ({ port, child }));
@@ -337,18 +342,38 @@ async function orchestrate(): Promise<void> {
           `CPU ${c.pid ? fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0) : '—'} µs per request, non-2xx+errors ${bad}`,
       );
     }
+    const timelines = await serialTimelines(contenders);
     for (const c of contenders) await c.stop();
 
     const profile = PROFILE && (!ONLY || ONLY.includes('profile')) ? await profileGateway(gatewayEnv, signedIn) : undefined;
     if (profile) console.log(`${profile.table}\n\n${profile.top}`);
     if (ONLY) return;
-    const table = resultTable(contenders.map((c) => c.name), many, one);
+    const table = `${resultTable(contenders.map((c) => c.name), many, one)}\n\n${timelineTable(contenders.map((c) => c.name), timelines)}`;
     console.log(table);
     if (profile) writeSection('gateway-hop', sectionText(table, profile, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
   } finally {
     for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
     await Promise.all(children.map(stopChild));
   }
+}
+
+/**
+ * The serial timeline pass, after the rounds: each proxy's probe records over one more
+ * 1-connection run per round (interleaved), so the rounds above ran without it.
+ */
+async function serialTimelines(contenders: Contender[]): Promise<Record<string, Array<SerialTimeline & { p50Us: number }>>> {
+  const seconds = Math.max(2, Math.round(SECONDS / 2));
+  const timelines: Record<string, Array<SerialTimeline & { p50Us: number }>> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of contenders) {
+      if (!c.pid) continue;
+      let p50Us = 0;
+      const seen = await timedSerially(c.pid, TIMELINE_OUT, async () => (p50Us = (await wrk(c.url, 1, seconds, c.headers)).p50Us));
+      (timelines[c.name] ??= []).push({ ...seen, p50Us });
+      console.log(`timeline round ${round + 1} ${c.name}: ${JSON.stringify(seen)}, p50 ${fmt(p50Us, 0)} µs`);
+    }
+  }
+  return timelines;
 }
 
 // ------------------------------------------------------------------ profile
