@@ -170,7 +170,7 @@ export function analyse(profile: CpuProfile, fromMs: number, toMs: number): { ta
   return { table, top };
 }
 
-export function sectionText(table: string, profile: ProfileFindings, run: RunShape): string {
+export function sectionText(table: string, timeline: string, profile: ProfileFindings, run: RunShape): string {
   const { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO } = run;
   return `## Gateway hop: what one proxy hop costs
 
@@ -197,9 +197,24 @@ speed, so they do not move with the machine's load): a keep-alive hop needs 4 (t
 from the client and written upstream, the answer read and written back); what is above 4 is the
 proxy's own (its log lines, Redis, OTLP export). "Proxy CPU per request at 1 connection" is the same
 CPU time over the 1-connection run: nothing is batched there, so it is the serial path the added
-p50 is made of.
+p50 is made of. The row "sending the gateway's upstream headers" is the raw proxy sending what
+the gateway must tell an upstream besides the request (the client's token, X-Forwarded-For/-Host/
+-Proto and X-Real-IP, a request id, trace context in W3C's and Jaeger's formats): what those bytes
+cost a hop before any of the gateway's own work.
 
 ${table}
+
+Where the time of one request goes at 1 connection, split at the proxy's two writes (bench/serial-timeline-probe.mjs:
+node's diagnostics channels for the server's request start, undici's write of the request headers
+upstream and undici's parse of the answer's headers, and the moment the proxy's \`res.end()\`
+returned, having written the answer to the client's socket). Recorded in a pass of its own after
+the rounds (the probe is inert until then), ${ROUNDS} rounds of ${Math.max(2, Math.round(SECONDS / 2))} s, only while one request is in the
+proxy; medians of each round's median (the probe's own cost, three channel messages and a wrapped
+\`res.end()\` per request, is in them). The middle stretch is the backend's turn and the wake-ups
+on both sides, so it is the proxy's own only in what it adds to the raw proxy's; express +
+http-proxy-middleware sends through node's http client, which the probe does not see.
+
+${timeline}
 
 ### What each change bought (issue 11)
 
@@ -233,6 +248,7 @@ unchanged code differ by up to ±8 % in CPU per request and ±15 % in req/s here
 | an untrusted caller's trace context extracted only when it sent one of the propagators' headers (infra/src/server/request-envelope.ts): Jaeger's extract lists every header name, for its baggage, on every request | within noise (5 rounds side by side: 17629 → 16936, rounds from 8601 to 19199) | within noise (59 → 62 µs) | work removed, no figure this machine tells apart |
 | span export every 200 ms instead of every second (infra/src/tracing.ts; session 2026-11-28, third; judged by V8's \`--trace-gc-nvp\` account and CPU per request over 5 s at 32 connections, tracing on, a gateway started afresh for each run, 1 s and 200 ms alternating): with a one-second export delay a gateway fell, from its start, into one of two states: in 8 of 14 runs it promoted ~14 % of all it allocated and paused ~450 ms per 5 s for scavenges; at 200 ms, none of 12 did. What survived the scavenges (a sampling heap profile keeping the objects full collections freed, \`HeapProfiler.startSampling\` with \`includeObjectsCollectedByMajorGC\`) was every request's server span and trace ids and undici's per-request timers: not the sampled spans waiting for export (exporting every 8 spans still showed it) but something reached through Node 24's async context frames (none with \`--no-async-context-frame\`, which puts AsyncLocalStorage back on async hooks and costs ~10 µs per request more; none with the sampler off); which reference carries it is not pinned down | 4 pairs side by side: 17663 / 20647 / 19612 / 14967 → 20558 / 19753 / 19929 / 18692 | 62 / 52 / 53 / 77 → 51 / 53 / 53 / 56 µs (the 1 s runs at 62 and 77 were the ones promoting) | promoted 14.0 / 0.9 / 0.9 / 13.5 % → 1.1 / 0.8 / 0.7 / 1.2 % of all allocated; spans also reach Jaeger within 200 ms |
 | log lines gathered for up to 100 ms or 4 KiB and written together (LOG_FLUSH_MS, infra/src/log-lines.ts; session 2026-11-28, fourth; side by side with bef08e0, 3 rounds, tracing on): at 1 connection each access line was its own write through libuv's pool and a wake-up back; its one timer is made at start-up, outside any request (a timer keeps the async context it was made in) | 15341 → 16438 (32 connections, within noise) | 32 connections 64-70 → 53-66 µs; **1 connection 147-178 → 119-131 µs**, p50 179-206 → 170-173 µs | the pool hand-off per line at 1 connection; lines at most 100 ms late, written at exit |
+| the answer relayed from inside the attempt (session 2026-11-29; \`ServiceClient.relay(request, receive)\`: the proxy's receiver gets the accepted answer one promise hop after undici's onHeaders, and a small answer is written to the client before the breaker's, the retry loop's and the call's promises settle, about eight hops that used to come first; \`openRelay\` no longer an async function) | within noise (3 rounds beside 88d5ce3: 6196 / 6263 / 5404 against 7240 / 3994 / 5841; this machine ran ~2.5× slower than the rows above that day) | 32 connections within noise (164 against 177 µs, median); 1 connection p50 220 / 215 / 287 against 221 / 247 / 308 µs | in-process timestamps (the serial timeline's probe), tracing off: "answer parsed → written to the client" 35-40 µs before against the raw proxy's 27-29; after, 30-37 against 26-31 |
 | bench: each contender warmed 6 s at 32 connections and 2 s at 1 connection before the rounds (was 2 s at 32): after 2 s the gateway's CPU per request at 1 connection still fell ~15 % from round to round (157 → 149 → 138 µs), the raw proxy's not at all, so the added-p50 column was the gateway's warm-up | — | — | — |
 
 Rate-limit trade-off (documented in allowance-leases.ts): no instance ever admits past the shared
@@ -252,30 +268,64 @@ ${profile.top}
 
 ### What is left
 
-- **Where the goals stand** (the goals line under the table; 2026-11-28, fourth session). This
-  machine's noise is as large as the differences: over the last two sessions' full runs the
+- **Where the goals stand** (the goals line under the table). On 2026-11-29 this machine ran
+  ~2.5× slower than the sessions before (the backend alone 36 000 req/s against 67 000-86 000; the
+  raw proxy 7 500-11 000 against 28 000) and swung within runs: that day's two full runs (the
+  table is the second) measured the tracing-on gateway at 0.54-0.56× the raw proxy and +180 to
+  +267 µs added p50, tracing off 0.62-0.74× and +108 to +205 µs, the raw proxy itself +79 to
+  +117 µs (+71 the day before);
+  side by side with the code of the day before (4328764, 3 rounds, same hour) today's tracing-on
+  gateway took 124-175 against 135-146 µs CPU per request and a p50 at 1 connection of 155-193
+  against 202-221 µs: no regression, the machine. Compare within a run. Before that (2026-11-28,
+  fourth session), this machine's noise was as large as the differences: over the last two sessions' full runs the
   tracing-on gateway measured 0.56-0.61× the raw proxy (tracing off 0.59-0.74×) and 1.06-1.22×
   express + http-proxy-middleware with keep-alive; the p99 at 1 connection, tracing on, moved
-  +1.0 to +2.3 ms between runs of the same code (this session: +1.83 ms in the table's run, +1.16
+  +1.0 to +2.3 ms between runs of the same code (that session: +1.83 ms in its table's run, +1.16
   ms four rounds later beside the baseline's +1.62 ms). So 0.6× with everything on, 1.2× express +
   http-proxy-middleware with keep-alive and the added p99 are each met in some runs and not in
   others (all three with tracing off in most). Not met:
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: +119-120 µs tracing on this session (+125-129 before the log lines
-    were gathered) and +101-114 µs off, against express + http-proxy-middleware's
-    +100-128 µs and the raw proxy's +70-78 µs. At 1 connection nothing is batched and the p50 is
-    the serial path's CPU (the last column): the raw proxy ~70 µs per request, express +
-    http-proxy-middleware ~115-130 µs, the gateway ~105-120 µs tracing off and ~120-140 µs on
-    (~150-170 µs before the log lines were gathered). A perf profile at 1 connection
+  - **Added p50 ≤ +100 µs**: +101-120 µs over the last sessions' full runs (tracing off to on)
+    against the raw proxy's +70-78 µs and express + http-proxy-middleware's +100-128 µs. Where the
+    gateway's extra time goes, from the serial timeline (second table above) and, inside the
+    gateway, from a timestamp at each step of one request (2026-11-29: the timeline's probe plus
+    marks in the code, not committed; tracing on / off, medians over ~10 000 serial requests a round,
+    2 rounds):
+    - **Before the upstream write** the gateway spends ~38 / ~31 µs, the raw proxy ~7: node's
+      server to our listener 2.3 µs (raw 1.0); the request envelope 8 / 3.4 µs (request id, two
+      identity headers, the server span: an unsampled root span is ~4.5 µs of it); the route
+      match 1.8; the edge's headers 3.4 (\`x-gateway\` and five security headers, each through
+      node's \`setHeader\` checks); the two allowances 1.1; the token cache 1.4; validation, the
+      cancellation listener and the upstream headers 1.5; the ServiceClient up to undici 1.5 +
+      6.3 / 4.4 µs (balancer, breaker, attempt record and clock; with tracing, the trace headers);
+      undici from its dispatch to the write ~10 µs, against ~6 for the raw proxy's whole
+      \`request()\` (the agent's pool lookup, the attempt clock's handler, eight more headers checked
+      and written).
+    - **The headers a gateway must send** (row "sending the gateway's upstream headers", 2026-11-29,
+      3 rounds): they cost the raw proxy ~3 µs before its write, ~3-5 µs more while the backend
+      parses them, and 8-16 µs of p50 (CPU per request at 32 connections 61 → 70 µs): a share of the
+      gap no proxy doing the gateway's job avoids.
+    - **After the answer's headers**: within a few µs of the raw proxy since the answer is relayed
+      from inside the attempt (row above).
+    So what is ours on the serial path is ~25 µs before the upstream write, spread over a dozen
+    steps of 1-8 µs each; the goal needs ~20 µs of them gone with tracing on. The largest left: the
+    unsampled root span (~4.5 µs: ids, the sampler, a context; the edge needs it to give its
+    upstreams one trace), undici's dispatch path (~4 µs over the raw proxy's), node's \`setHeader\`
+    for the edge's constant headers (~3.4 µs), the ServiceClient's attempt bookkeeping (~4 µs).
+    Each costs several times what it costs in a loop: the same unsampled root span starts in
+    0.6-0.7 µs a million times over (OpenTelemetry's SDK alone, 2026-11-29) against ~4.5 µs on the
+    serial path. At 1 connection wrk and the backend run between two of the gateway's requests,
+    so each request starts on cold caches and pays for how much code it touches more than for the
+    instructions it runs: the raw proxy's short path wins there most.
+    Earlier, a perf profile at 1 connection
     (\`perf record -e cpu-clock\` with \`--perf-basic-prof\`, 2026-11-28, third session) put ~45 % of
     the gateway's CPU in the kernel, mostly this VM's cost of waking the peer on loopback (the raw
     proxy pays the same), and spread the rest: undici 13 µs (the raw proxy 9), node's streams and
     http 13 µs, our own code (envelope, dispatch, ServiceClient, breaker) ~11 µs, OpenTelemetry
     ~3 µs directly and 8-20 µs with what it adds to undici, node's http and the microtask queue
-    (two more upstream headers, a context per request). No single layer is left to take out: the
-    p50 goal needs the tracing-on path about 20 µs shorter at 1 connection. Tracing on against off
+    (two more upstream headers, a context per request). Tracing on against off
     at 1 connection (2026-11-28, fourth session, a CPU profile of each, 2 rounds): 117-140 against
     103-121 µs CPU per request, p50 157-184 against 137-145 µs; OpenTelemetry's own functions
     (startSpan, the sampler, id generation and checks, the composite propagator's inject, context

@@ -12,12 +12,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, Agent as HttpAgent, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
 import { listeningPort } from './listening.js';
+import { runRole } from './hop-roles.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
@@ -35,7 +35,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The backend's Consul name (bench/hop-gateway.mjs routes /bench/hop to it by this name). */
 const BACKEND = 'hopbackend';
 /**
- * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive,container picks some
+ * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive,raw-headers,container picks some
  * (a quick before/after of one change); only a full run (and BENCH_PROFILE not 0) profiles and
  * writes BENCHMARKS.md.
  */
@@ -52,55 +52,8 @@ const SAMPLE_RATIO = process.env.BENCH_SAMPLE_RATIO ?? '0.01';
 const TIMELINE_OUT = join(mkdtempSync(join(tmpdir(), 'gateway-hop-timeline-')), 'timeline');
 
 const role = process.argv[2];
-if (role) await runRole(role);
+if (role) await runRole(role, process.env.BACKEND_URL ?? '');
 else await orchestrate();
-
-// ------------------------------------------------------------------ contender processes
-
-/** Each role listens on an ephemeral port and prints `LISTENING <port>` (the gateway logs its own line). */
-async function runRole(name: string): Promise<void> {
-  const target = process.env.BACKEND_URL ?? '';
-  const announce = (server: Server) => server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as { port: number }).port}`));
-  if (name === 'backend') {
-    // It also stands in for auth: the gateway fetches the key set that verifies the bench's token here.
-    const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}';
-    const server = createServer((req, res) => {
-      if (req.url === '/.well-known/jwks.json') {
-        res.setHeader('content-type', 'application/json');
-        return void res.end(jwks);
-      }
-      res.setHeader('content-type', 'application/octet-stream');
-      res.setHeader('x-served-by', 'backend');
-      res.end('12345678');
-    });
-    server.keepAliveTimeout = 60_000;
-    announce(server);
-  } else if (name === 'raw-proxy') {
-    // The least a keep-alive hop can do in Node: no routing, no headers rewritten, body streamed.
-    const { Pool } = await import('undici');
-    const pool = new Pool(target, { connections: 64, keepAliveTimeout: 60_000 });
-    const server = createServer((req, res) => {
-      pool
-        .request({ path: req.url!, method: req.method as 'GET', headers: { 'x-forwarded-for': req.socket.remoteAddress ?? '' } })
-        .then((answer) => {
-          res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
-          answer.body.pipe(res);
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-    server.keepAliveTimeout = 60_000;
-    announce(server);
-  } else if (name === 'hpm-default' || name === 'hpm-keepalive') {
-    const { default: express } = await import('express');
-    const { createProxyMiddleware } = await import('http-proxy-middleware');
-    const app = express();
-    const agent = name === 'hpm-keepalive' ? new HttpAgent({ keepAlive: true, maxSockets: 64 }) : undefined;
-    app.use('/', createProxyMiddleware({ target, changeOrigin: true, ...(agent ? { agent } : {}) }));
-    const server = createServer(app);
-    server.keepAliveTimeout = 60_000;
-    announce(server);
-  } else throw new Error(`unknown role ${name}`);
-}
 
 // ------------------------------------------------------------------ orchestration
 
@@ -273,6 +226,14 @@ async function orchestrate(): Promise<void> {
     }
     await add('hpm', 'express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
     await add('hpm-keepalive', 'express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
+    await add(
+      'raw-headers',
+      "raw node:http + undici Pool, sending the gateway's upstream headers (token, forwarding facts, request id, trace context)",
+      'raw-proxy-headers',
+      { BACKEND_URL: backendUrl },
+      '/hop',
+      signedIn,
+    );
 
     if (wanted('container')) {
       // What production runs: tsc's output (no loader, no esbuild helpers) with the image's ENV lines.
@@ -348,9 +309,10 @@ async function orchestrate(): Promise<void> {
     const profile = PROFILE && (!ONLY || ONLY.includes('profile')) ? await profileGateway(gatewayEnv, signedIn) : undefined;
     if (profile) console.log(`${profile.table}\n\n${profile.top}`);
     if (ONLY) return;
-    const table = `${resultTable(contenders.map((c) => c.name), many, one)}\n\n${timelineTable(contenders.map((c) => c.name), timelines)}`;
-    console.log(table);
-    if (profile) writeSection('gateway-hop', sectionText(table, profile, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
+    const table = resultTable(contenders.map((c) => c.name), many, one);
+    const timeline = timelineTable(contenders.map((c) => c.name), timelines);
+    console.log(`${table}\n\n${timeline}`);
+    if (profile) writeSection('gateway-hop', sectionText(table, timeline, profile, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
   } finally {
     for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
     await Promise.all(children.map(stopChild));

@@ -1,0 +1,71 @@
+/**
+ * The processes bench/gateway-hop.ts loads (all but our gateway, which is bench/hop-gateway.mjs):
+ * the 8-byte backend, the raw node:http + undici proxies, and express + http-proxy-middleware.
+ * `gateway-hop.ts <role>` runs one; `target` is the backend's URL.
+ */
+import { createServer, Agent as HttpAgent, type Server } from 'node:http';
+
+/** Each role listens on an ephemeral port and prints `LISTENING <port>` (the gateway logs its own line). */
+export async function runRole(name: string, target: string): Promise<void> {
+  const announce = (server: Server) => server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as { port: number }).port}`));
+  if (name === 'backend') {
+    // It also stands in for auth: the gateway fetches the key set that verifies the bench's token here.
+    const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}';
+    const server = createServer((req, res) => {
+      if (req.url === '/.well-known/jwks.json') {
+        res.setHeader('content-type', 'application/json');
+        return void res.end(jwks);
+      }
+      res.setHeader('content-type', 'application/octet-stream');
+      res.setHeader('x-served-by', 'backend');
+      res.end('12345678');
+    });
+    server.keepAliveTimeout = 60_000;
+    announce(server);
+  } else if (name === 'raw-proxy' || name === 'raw-proxy-headers') {
+    // The least a keep-alive hop can do in Node: no routing, no headers rewritten, body streamed.
+    // raw-proxy-headers sends what the gateway sends upstream besides (the client's token, the
+    // forwarding facts, a request id, trace context in two formats): what those bytes cost the hop.
+    const { Pool } = await import('undici');
+    const { randomUUID } = await import('node:crypto');
+    const pool = new Pool(target, { connections: 64, keepAliveTimeout: 60_000 });
+    const gatewayLike = name === 'raw-proxy-headers';
+    const server = createServer((req, res) => {
+      const peer = req.socket.remoteAddress ?? '';
+      const headers: Record<string, string> = gatewayLike
+        ? {
+            authorization: req.headers.authorization ?? '',
+            'x-forwarded-for': peer,
+            'x-real-ip': peer,
+            'x-forwarded-host': req.headers.host ?? '',
+            'x-forwarded-proto': 'http',
+            'x-request-id': randomUUID(),
+            traceparent: UNSAMPLED_TRACEPARENT,
+            'uber-trace-id': UNSAMPLED_UBER_TRACE_ID,
+          }
+        : { 'x-forwarded-for': peer };
+      pool
+        .request({ path: req.url!, method: req.method as 'GET', headers })
+        .then((answer) => {
+          res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
+          answer.body.pipe(res);
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+    server.keepAliveTimeout = 60_000;
+    announce(server);
+  } else if (name === 'hpm-default' || name === 'hpm-keepalive') {
+    const { default: express } = await import('express');
+    const { createProxyMiddleware } = await import('http-proxy-middleware');
+    const app = express();
+    const agent = name === 'hpm-keepalive' ? new HttpAgent({ keepAlive: true, maxSockets: 64 }) : undefined;
+    app.use('/', createProxyMiddleware({ target, changeOrigin: true, ...(agent ? { agent } : {}) }));
+    const server = createServer(app);
+    server.keepAliveTimeout = 60_000;
+    announce(server);
+  } else throw new Error(`unknown role ${name}`);
+}
+
+/** Trace context as the gateway sends it under an unsampled trace (W3C and Jaeger's format). */
+const UNSAMPLED_TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+const UNSAMPLED_UBER_TRACE_ID = '0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331:0:0';
