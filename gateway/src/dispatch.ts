@@ -7,11 +7,14 @@
  * the upgrade relay makes): `x-gateway` and the security headers; CORS for a configured origin;
  * the per-client limit; for 'user' routes the token check, then the per-user limit; then the
  * route's proxy (validation, upstream call, relay). Requests for no route (the docs, a preflight,
- * 404s) go on to express, where the same edge checks run as middleware.
+ * 404s) go on to express, where the same edge checks run as middleware. The edge's own answer
+ * headers (`x-gateway`, the security headers) are set once the upstream request is on its way,
+ * while the upstream works, rather than before it: at 1 connection they were ~3 µs of the path
+ * before the upstream write. A refusal before that sets them when it answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerChallenge, bearerToken, respondWithError, type Dispatch, type Logger, type ServiceClient } from '@switchyard/infra';
-import { proxyHandler, type ProxyHandler } from './proxy.js';
+import { proxyHandler, type ProxiedRequest, type ProxyHandler } from './proxy.js';
 import { RateLimited, type Admission } from './rate-limits.js';
 import { RouteMatcher } from './route-matcher.js';
 import type { GatewayRoute } from './route-table.js';
@@ -46,6 +49,8 @@ export function routeDispatch(table: readonly GatewayRoute[], clientFor: (servic
   if (needsUser && !edge.tokens) throw new Error(`${needsUser.method} ${needsUser.path} needs a user, and no token check was given`);
   const matcher = new RouteMatcher(table);
   const respond = respondWithError(edge.logger);
+  // Set once the upstream request is on its way, while the upstream works (ProxiedRequest.upstreamSent).
+  const answerHeaders = (req: IncomingMessage, res: ServerResponse) => void edgeHeaders(req, res, edge);
   const proxies = new Map<GatewayRoute, DispatchedRoute>(
     table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger, respond, stallMs: edge.relayStallMs }) }]),
   );
@@ -65,7 +70,13 @@ export function routeDispatch(table: readonly GatewayRoute[], clientFor: (servic
     }
     if (!found) return false;
     record.route = found.route.path;
-    const call = { params: found.params, query: at === -1 ? '' : target.slice(at), requestId: record.requestId, fromTrustedProxy: false };
+    const call: ProxiedRequest = {
+      params: found.params,
+      query: at === -1 ? '' : target.slice(at),
+      requestId: record.requestId,
+      fromTrustedProxy: false,
+      upstreamSent: answerHeaders,
+    };
     void serve(req, res, proxies.get(found.route)!, call, edge, respond);
     return true;
   };
@@ -75,12 +86,12 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   { route, proxy }: DispatchedRoute,
-  call: Parameters<ProxyHandler>[2],
+  call: ProxiedRequest,
   edge: EdgeChecks,
   respond: ReturnType<typeof respondWithError>,
 ): Promise<void> {
   try {
-    call.fromTrustedProxy = edgeHeaders(req, res, edge);
+    call.fromTrustedProxy = edge.fromTrustedProxy(req);
     if (edge.cors) await corsHeaders(edge.cors, req, res);
     // Decided from a lease in hand most of the time: no await, no trip through the microtask queue.
     const admitted = edge.admitClient(req);
@@ -93,7 +104,9 @@ async function serve(
     }
     await proxy(req, res, call);
   } catch (error) {
-    // Answered here rather than by a .catch() on the call: no closure per request.
+    // Answered here rather than by a .catch() on the call: no closure per request. A refusal
+    // before the upstream call (a token, a limit, validation) has no edge headers yet.
+    if (!res.headersSent && !res.hasHeader('x-gateway')) edgeHeaders(req, res, edge);
     refusalHeaders(res, error);
     respond(error, req, res);
   }

@@ -23,6 +23,12 @@ export interface ProxiedRequest {
   requestId: string;
   /** Whether it came through a proxy of ours (its forwarding headers are then kept, headers.ts). */
   fromTrustedProxy: boolean;
+  /**
+   * Called once the upstream request is on its way (written, when a connection was free), before
+   * its answer can arrive: work the answer needs but the upstream call does not (the dispatch's
+   * edge headers) is then done while the upstream works. Must not throw.
+   */
+  upstreamSent?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** A route's proxy: answers `res` for `req`, or throws (or rejects) what the error handler answers. */
@@ -51,7 +57,7 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
     const exchange: AnswerExchange = { req, res, route, service: client.service, upstreamPath, call, clientGone, options, delivered: false };
     let answer: RelayedResponse;
     try {
-      answer = await client.relay(
+      const relayed = client.relay(
         {
           method: req.method!,
           path: upstreamPath + call.query,
@@ -64,8 +70,20 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
         },
         // The answer is relayed from inside the attempt, as soon as it is accepted: the client
         // gets it before the breaker's and the retry loop's promises settle (service-client.ts).
-        (relayed) => deliverAnswer(relayed, exchange),
+        (accepted) => deliverAnswer(accepted, exchange),
       );
+      // undici wrote the request inside relay() when a connection was free: the answer is at least
+      // the upstream's turn away.
+      if (call.upstreamSent) {
+        try {
+          call.upstreamSent(req, res);
+        } catch (error) {
+          // The error handler answers instead; whatever the relay brings is dropped.
+          relayed.catch(ignore);
+          throw error;
+        }
+      }
+      answer = await relayed;
     } catch (error) {
       if (!(error instanceof RequestCancelled)) throw error;
       // Nobody is left to answer; the upstream call was cut short and will not be retried.
@@ -168,6 +186,8 @@ export function relayedContentLength(status: number, upstreamLength: string | un
 function forbidsContentLength(status: number): boolean {
   return (status >= 100 && status < 200) || status === 204;
 }
+
+function ignore(): void {}
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
