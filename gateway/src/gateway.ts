@@ -14,8 +14,9 @@ import { VerifiedTokens } from './verified-tokens.js';
 /**
  * Runs a gateway process serving `routes`: one ServiceClient per upstream service (infra appends
  * SERVICE_NAME_SUFFIX to each name, so a test's private stack calls its own instances), and in
- * front of the generic proxy the edge's checks, in this order: security headers and CORS, the
- * per-client rate limit, then per route the token check, the per-user limit and validation.
+ * front of the generic proxy the edge's checks, in this order: CORS, the per-client rate limit,
+ * then per route the token check, the per-user limit and validation; the security headers go on
+ * every answer (dispatch.ts sets them while the upstream works, or with a refusal).
  * main.ts passes the product table; tests may pass a longer one.
  */
 export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
