@@ -32,6 +32,9 @@ describe('gateway → rng balancing (real Consul)', () => {
       expect(answer.body.length).toBe(8);
       expect(answer.headers.get('content-type')).toBe('application/octet-stream');
       expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
+      // A proxied answer carries the edge's data policy (set while the upstream worked).
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
       servedBy.push(answer.headers.get('x-served-by') ?? 'missing');
     }
 
