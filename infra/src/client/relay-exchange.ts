@@ -91,10 +91,17 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
     this.held = undefined;
     let paused = false;
     if (held) {
-      for (const chunk of held) {
-        paused = !sink.write(chunk) || paused;
-        // The sink may give up on the body while it writes (its client left): nothing more goes to it.
-        if (this.phase !== 'delivering') return;
+      try {
+        for (const chunk of held) {
+          paused = !sink.write(chunk) || paused;
+          // The sink may give up on the body while it writes (its client left): nothing more goes to it.
+          if (this.phase !== 'delivering') return;
+        }
+      } catch (thrown) {
+        // A sink that throws cannot take the body: the attempt ends (span, in-flight count, the
+        // upstream connection) and the sink is told, as when the instance fails mid-body. (Its
+        // writes from undici's onData need no such care: undici turns a throw there into onError.)
+        return this.finish(thrown instanceof Error ? thrown : new Error(String(thrown)));
       }
     }
     if (this.complete) return this.finish(undefined);

@@ -342,3 +342,23 @@ describe('ServiceClient.relay with a receiver', () => {
     await waitFor('the abandoned attempt to leave the in-flight count', () => client.inFlight(first.instance.id) + client.inFlight(second.instance.id) === 0);
   });
 });
+
+describe('ServiceClient.relay with a sink that throws', () => {
+  it('ends the attempt and tells the sink, rather than leaving the call in flight', async () => {
+    const upstream = await startUpstream(answer(200));
+    const client = clientOf([upstream]);
+    const answered = await client.relay({ path: '/' });
+    // The small answer is held whole by now; delivering it makes the sink's first write throw.
+    await waitFor('the upstream to finish its answer', () => upstream.inFlight === 0);
+    const body = recorder();
+    const refusing: BodySink = {
+      ...body.sink,
+      write: () => {
+        throw new Error('the sink refused a chunk');
+      },
+    };
+    expect(() => answered.body.deliver(refusing)).not.toThrow();
+    expect(await body.done).toEqual({ ended: false, error: new Error('the sink refused a chunk') });
+    expect(client.inFlight(upstream.instance.id)).toBe(0);
+  });
+});
