@@ -44,6 +44,22 @@ describe('MiningCounters', () => {
     expect(redis.applied).toHaveLength(1); // nothing new: no empty write
   });
 
+  it('tells hashes recorded while it wrote apart from a failed write: left for the next flush, no failure', async () => {
+    const redis = store();
+    // Mining goes on while each batch is written: one more hash arrives during every write.
+    const counters: MiningCounters = new MiningCounters(async (batch) => {
+      counters.record(fromRng('rng-a'));
+      await redis.write(batch);
+    });
+    counters.record(fromRng('rng-a'));
+
+    // Two writes (the first batch, then the hash recorded during it); the third hash waits.
+    expect(await counters.flush()).toBe(false);
+    expect(counters.writeFailing).toBe(false);
+    expect(redis.total()).toBe(2);
+    expect(counters.unflushedHashes).toBe(1);
+  });
+
   it('keeps the counts after a failed write and writes them on the next flush', async () => {
     const redis = store();
     const counters = new MiningCounters(redis.write);
@@ -52,11 +68,13 @@ describe('MiningCounters', () => {
     redis.failNextWrites(1);
 
     expect(await counters.flush()).toBe(false);
+    expect(counters.writeFailing).toBe(true);
     expect(counters.unflushedHashes).toBe(2);
     expect(counters.flushed.hashes).toBe(0);
 
     counters.record(fromRng('rng-b')); // mining goes on while Redis is down
     expect(await counters.flush()).toBe(true);
+    expect(counters.writeFailing).toBe(false);
     expect(redis.total()).toBe(3);
     expect(counters.flushed).toEqual({ hashes: 3, coins: 0, fallback: 0, byRng: { 'rng-a': 2, 'rng-b': 1 } });
     // The failed batch is retried unchanged (same seq), the newer counts follow in their own.

@@ -52,6 +52,7 @@ export class MiningCounters {
   private nextSeq = 1;
   private closed = false;
   private flushing: Promise<boolean> | undefined;
+  private lastWriteFailed = false;
   /** Everything recorded since start, written or not. */
   readonly produced: Totals = emptyTotals();
   /** Everything confirmed written to the store. */
@@ -76,6 +77,14 @@ export class MiningCounters {
   /** Hashes recorded but not yet confirmed written. */
   get unflushedHashes(): number {
     return this.produced.hashes - this.flushed.hashes;
+  }
+
+  /**
+   * Whether the store refused the last write (until one succeeds). A flush may also answer false
+   * with every write accepted, when mining recorded more while it wrote: that is no failure.
+   */
+  get writeFailing(): boolean {
+    return this.lastWriteFailed;
   }
 
   /** Stops counting new hashes (before the final flush on shutdown). */
@@ -105,8 +114,10 @@ export class MiningCounters {
       try {
         await this.write(batch);
       } catch {
+        this.lastWriteFailed = true;
         return false;
       }
+      this.lastWriteFailed = false;
       this.unwritten = undefined;
       this.flushed.hashes += batch.hashes;
       this.flushed.fallback += batch.fallback;

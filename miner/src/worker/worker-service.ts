@@ -65,10 +65,12 @@ export function setupWorker(ctx: WorkerContext): ServiceParts {
   let flushFailing = false;
   const flush = async () => {
     const ok = await counters.flush();
-    if (ok === flushFailing) {
-      flushFailing = !ok;
-      if (ok) logger.info({ flushed: counters.flushed.hashes }, 'counts written to redis again');
-      else logger.warn({ unflushed: counters.unflushedHashes }, 'cannot write counts to redis; keeping them for the next flush');
+    // Only a write Redis refused is worth a warning: a flush that wrote all it took while mining
+    // recorded more meanwhile also answers false (those wait for the next flush).
+    if (counters.writeFailing !== flushFailing) {
+      flushFailing = counters.writeFailing;
+      if (flushFailing) logger.warn({ unflushed: counters.unflushedHashes }, 'cannot write counts to redis; keeping them for the next flush');
+      else logger.info({ flushed: counters.flushed.hashes }, 'counts written to redis again');
     }
     return ok;
   };
