@@ -50,7 +50,7 @@ export function routeDispatch(table: readonly GatewayRoute[], clientFor: (servic
   const matcher = new RouteMatcher(table);
   const respond = respondWithError(edge.logger);
   // Set once the upstream request is on its way, while the upstream works (ProxiedRequest.upstreamSent).
-  const answerHeaders = (req: IncomingMessage, res: ServerResponse) => void edgeHeaders(req, res, edge);
+  const answerHeaders = (req: IncomingMessage, res: ServerResponse) => edgeHeaders(req, res, edge);
   const proxies = new Map<GatewayRoute, DispatchedRoute>(
     table.map((route) => [route, { route, proxy: proxyHandler(route, clientFor(route.service), { logger: edge.logger, respond, stallMs: edge.relayStallMs }) }]),
   );
@@ -112,11 +112,10 @@ async function serve(
   }
 }
 
-/** `x-gateway` and the security headers, on every answer the dispatch gives; whether the request came through a proxy of ours. */
-function edgeHeaders(req: IncomingMessage, res: ServerResponse, edge: EdgeChecks): boolean {
+/** `x-gateway` and the security headers, on every answer the dispatch gives. */
+function edgeHeaders(req: IncomingMessage, res: ServerResponse, edge: EdgeChecks): void {
   res.setHeader('x-gateway', edge.gatewayId());
   edge.securityHeaders(req, res, noop);
-  return edge.fromTrustedProxy(req);
 }
 
 function corsHeaders(cors: NonNullable<EdgeChecks['cors']>, req: IncomingMessage, res: ServerResponse): Promise<void> {
