@@ -24,11 +24,18 @@ export interface ProxiedRequest {
   /** Whether it came through a proxy of ours (its forwarding headers are then kept, headers.ts). */
   fromTrustedProxy: boolean;
   /**
-   * Called once the upstream request is on its way (written, when a connection was free), before
-   * its answer can arrive: work the answer needs but the upstream call does not (the dispatch's
-   * edge headers) is then done while the upstream works. Must not throw.
+   * Headers the dispatch adds to every answer it gives (`x-gateway`, the security headers) that
+   * the upstream call does not need. They are set while the upstream works: in a callback queued
+   * once the upstream request is dispatched. undici writes a request on an idle keep-alive
+   * connection only in the event loop's check phase (it first lets the connection show whether
+   * its server closed it), so whatever runs after the dispatch in the same turn delays the write;
+   * a callback queued then runs after that write, before any answer can be read. Should the
+   * answer (or a fallback's) come first, they are set as it is delivered. Set once; a refusal
+   * before the upstream call sets them itself (dispatch.ts).
    */
-  upstreamSent?: (req: IncomingMessage, res: ServerResponse) => void;
+  answerHeaders?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Set once answerHeaders ran. */
+  answerHeadersSet?: boolean;
 }
 
 /** A route's proxy: answers `res` for `req`, or throws (or rejects) what the error handler answers. */
@@ -72,17 +79,7 @@ export function proxyHandler(route: GatewayRoute, client: ServiceClient, options
         // gets it before the breaker's and the retry loop's promises settle (service-client.ts).
         (accepted) => deliverAnswer(accepted, exchange),
       );
-      // undici wrote the request inside relay() when a connection was free: the answer is at least
-      // the upstream's turn away.
-      if (call.upstreamSent) {
-        try {
-          call.upstreamSent(req, res);
-        } catch (error) {
-          // The error handler answers instead; whatever the relay brings is dropped.
-          relayed.catch(ignore);
-          throw error;
-        }
-      }
+      if (call.answerHeaders) setImmediate(whileUpstreamWorks, exchange);
       answer = await relayed;
     } catch (error) {
       if (!(error instanceof RequestCancelled)) throw error;
@@ -118,12 +115,14 @@ interface AnswerExchange {
 function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void {
   exchange.delivered = true;
   const { res, options } = exchange;
-  // The envelope's own x-served-by (this gateway), put back should the answer become the gateway's 502.
-  const gatewayServedBy = res.getHeader('x-served-by');
+  // The gateway's own x-served-by (the envelope's), put back should the answer become the gateway's 502.
+  let gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
   // The gateway's own headers the upstream's overwrote (CORS, security headers...): none, mostly.
   let overwritten: unknown[] | undefined;
   let headers: Record<string, string | string[]>;
   try {
+    answerHeadersOnce(exchange);
+    gatewayServedBy = res.getHeader('x-served-by');
     res.statusCode = answer.status;
     headers = clientResponseHeaders(answer.headers);
     for (const name in headers) {
@@ -158,6 +157,26 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
   });
 }
 
+/** The dispatch's answer headers (ProxiedRequest.answerHeaders), the first time it is asked. */
+function answerHeadersOnce({ req, res, call }: AnswerExchange): void {
+  if (call.answerHeadersSet || !call.answerHeaders) return;
+  call.answerHeaders(req, res);
+  call.answerHeadersSet = true;
+}
+
+/**
+ * Queued once the upstream request is dispatched (ProxiedRequest.answerHeaders). Should setting
+ * them throw, the answer's delivery tries again and the error handler answers what it throws.
+ */
+function whileUpstreamWorks(exchange: AnswerExchange): void {
+  if (exchange.delivered || exchange.res.headersSent) return;
+  try {
+    answerHeadersOnce(exchange);
+  } catch {
+    // Left to deliverAnswer, which answers the error.
+  }
+}
+
 /**
  * The request headers sent upstream for `req`: its end-to-end headers plus the forwarding facts
  * (headers.ts decides which of the client's own forwarding headers survive). Shared by the
@@ -187,7 +206,6 @@ function forbidsContentLength(status: number): boolean {
   return (status >= 100 && status < 200) || status === 204;
 }
 
-function ignore(): void {}
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

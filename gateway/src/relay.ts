@@ -97,9 +97,9 @@ export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGo
       }
       return more;
     },
-    end() {
+    end(lastChunk?: Buffer) {
       relay.settle();
-      res.end();
+      res.end(lastChunk);
     },
     fail(error: Error) {
       relay.settle();

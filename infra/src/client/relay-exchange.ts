@@ -10,8 +10,12 @@ import { parseHeaders } from './undici-parts.js';
 export interface BodySink {
   /** A chunk of the body; false asks for a pause until the body's resume() is called. */
   write(chunk: Buffer): boolean;
-  /** The whole body arrived (undici has checked it against the answer's Content-Length). */
-  end(): void;
+  /**
+   * The whole body arrived (undici has checked it against the answer's Content-Length), its last
+   * chunk given here when it had not been written yet: a small answer, whole before delivery
+   * began, is then written and ended in one call (one write of the client's response).
+   */
+  end(lastChunk?: Buffer): void;
   /** The body stopped short: the instance failed mid-body, or the caller cancelled the call. */
   fail(error: Error): void;
 }
@@ -90,6 +94,8 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
     const held = this.held;
     this.held = undefined;
     let paused = false;
+    // A body that is whole already keeps its last chunk for the sink's end().
+    const last = held && this.complete ? held.pop() : undefined;
     if (held) {
       try {
         for (const chunk of held) {
@@ -104,7 +110,7 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
         return this.finish(thrown instanceof Error ? thrown : new Error(String(thrown)));
       }
     }
-    if (this.complete) return this.finish(undefined);
+    if (this.complete) return this.finish(undefined, last);
     if (this.failure) return this.finish(this.failure);
     // undici was paused while the chunks were held: it goes on unless the sink itself is full.
     if (!paused && this.heldBytes >= HELD_LIMIT_BYTES) this.resumeParser?.();
@@ -201,7 +207,7 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
   }
 
   /** The body is over (whole, failed, abandoned or discarded): told once, to whoever holds it. */
-  private finish(error: Error | undefined): void {
+  private finish(error: Error | undefined, lastChunk?: Buffer): void {
     const { phase, sink } = this;
     this.phase = 'done';
     this.held = undefined;
@@ -217,7 +223,7 @@ export class RelayExchange implements Exchange, RelayedBody, Dispatcher.Dispatch
     if (!sink) return;
     if (error) return sink.fail(error);
     try {
-      sink.end();
+      sink.end(lastChunk);
     } catch (thrown) {
       // Called from undici's onComplete, which would swallow it: the sink is told its body failed
       // instead, so its response is cut rather than left open.
@@ -234,8 +240,7 @@ export class BufferedBody implements RelayedBody {
     const body = this.body;
     this.body = undefined;
     if (body === undefined) return;
-    if (body.length > 0) sink.write(body);
-    sink.end();
+    sink.end(body.length > 0 ? body : undefined);
   }
 
   resume(): void {}

@@ -19,18 +19,25 @@ const clientOf = (instances: Array<TestUpstream | Instance>, options: ServiceCli
 /** A sink recording what reaches it; `full` makes write() ask for a pause. */
 function recorder(options: { full?: () => boolean } = {}) {
   const chunks: Buffer[] = [];
+  /** What each call brought, in order: 'write' or 'end' with its chunk's size (0: none). */
+  const calls: string[] = [];
   let told: { ended: boolean; error?: Error } | undefined;
   let settle!: (outcome: { ended: boolean; error?: Error }) => void;
   const done = new Promise<{ ended: boolean; error?: Error }>((resolve) => (settle = (outcome) => resolve((told = outcome))));
   const sink: BodySink = {
     write(chunk) {
       chunks.push(chunk);
+      calls.push(`write ${chunk.length}`);
       return !(options.full?.() ?? false);
     },
-    end: () => settle({ ended: true }),
+    end: (lastChunk) => {
+      if (lastChunk) chunks.push(lastChunk);
+      calls.push(`end ${lastChunk?.length ?? 0}`);
+      settle({ ended: true });
+    },
     fail: (error) => settle({ ended: false, error }),
   };
-  return { sink, done, told: () => told, chunks, text: () => Buffer.concat(chunks).toString('utf8'), bytes: () => chunks.reduce((n, c) => n + c.length, 0) };
+  return { sink, done, told: () => told, chunks, calls, text: () => Buffer.concat(chunks).toString('utf8'), bytes: () => chunks.reduce((n, c) => n + c.length, 0) };
 }
 
 async function relayed(client: ServiceClient, path = '/'): Promise<{ answer: RelayedResponse; body: ReturnType<typeof recorder> }> {
@@ -154,6 +161,24 @@ describe('ServiceClient.relay', () => {
     answer200.body.deliver(body.sink);
     expect(await body.done).toEqual({ ended: true });
     expect(JSON.parse(body.text())).toEqual({ status: 200 });
+    // Whole before delivery: its last chunk comes with the end (the client's response is written once).
+    expect(body.calls).toEqual([`end ${Buffer.byteLength(JSON.stringify({ status: 200 }))}`]);
+  });
+
+  it('writes the chunks of a held body but its last, which comes with the end', async () => {
+    const upstream = await startUpstream((_req, res) => {
+      // Chunked: undici hands each part over on its own.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first,');
+      res.end('last');
+    });
+    const held = await clientOf([upstream]).relay({ path: '/' });
+    await waitFor('the upstream to finish its answer', () => upstream.inFlight === 0);
+    const body = recorder();
+    held.body.deliver(body.sink);
+    expect(await body.done).toEqual({ ended: true });
+    expect(body.text()).toBe('first,last');
+    expect(body.calls).toEqual(['write 6', 'end 4']);
   });
 
   it('stops the upstream transfer on abort(), and tells the sink nothing more', async () => {
@@ -345,10 +370,14 @@ describe('ServiceClient.relay with a receiver', () => {
 
 describe('ServiceClient.relay with a sink that throws', () => {
   it('ends the attempt and tells the sink, rather than leaving the call in flight', async () => {
-    const upstream = await startUpstream(answer(200));
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first,');
+      res.end('last');
+    });
     const client = clientOf([upstream]);
     const answered = await client.relay({ path: '/' });
-    // The small answer is held whole by now; delivering it makes the sink's first write throw.
+    // The answer is held whole by now, in two chunks; delivering it makes the sink's first write throw.
     await waitFor('the upstream to finish its answer', () => upstream.inFlight === 0);
     const body = recorder();
     const refusing: BodySink = {

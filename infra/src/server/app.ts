@@ -24,7 +24,10 @@ export interface AppOptions extends PlatformRouteOptions {
   parseJson?: boolean;
 }
 
-/** Takes a request ahead of express; false leaves it to the express app (see ServiceParts.dispatch). */
+/**
+ * Takes a request ahead of express; false leaves it to the express app (see ServiceParts.dispatch).
+ * A dispatch that takes a request sets its identity headers (`record.identify(res)`) before it answers.
+ */
 export type Dispatch = (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => boolean;
 
 export interface ListenerOptions extends Pick<PlatformRouteOptions, 'logger' | 'serviceId' | 'state'> {
@@ -45,6 +48,7 @@ export function requestListener(app: Express, options: ListenerOptions): Request
   const { dispatch } = options;
   const serve = (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
     if (dispatch?.(req, res, record)) return;
+    record.identify(res);
     app(req, res);
   };
   return (req, res) => {

@@ -128,8 +128,10 @@ describe('request envelope: access log and identity', () => {
     base.setBindings({ serviceId: 'gateway-test-1' });
     const { req, res, set } = exchange(url, headers, status);
     const record = envelope(req, res);
+    const setByEnvelope = { ...set };
+    record.identify(res);
     res.emit('close');
-    return { lines, set, record };
+    return { lines, set, setByEnvelope, record };
   }
 
   it('logs method, the path without its query, status and the serviceId bound after it was made', () => {
@@ -142,6 +144,8 @@ describe('request envelope: access log and identity', () => {
   it('names the instance and echoes a printable request id, replacing anything else', () => {
     const kept = logged('/x', { 'x-request-id': 'abc-123' }, 200);
     expect(kept.set).toMatchObject({ 'x-served-by': 'gateway-test-1', 'x-request-id': 'abc-123' });
+    // Set by identify(), when whoever answers asks (app.ts before express, the gateway's dispatch later).
+    expect(kept.setByEnvelope).toEqual({});
     const replaced = logged('/x', { 'x-request-id': 'bad id\u0007<script>' }, 200);
     expect(replaced.record.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(replaced.set['x-request-id']).toBe(replaced.record.requestId);

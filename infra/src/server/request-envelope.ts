@@ -1,8 +1,8 @@
 /**
  * What the platform does around every request a service answers, in one place and without a
- * framework: identity headers (`x-served-by`, a request id, `connection: close` while draining),
- * one server span whose context the request is served in, then at the end the access-log line and
- * the request metrics. It runs in the listener itself, before express or a service's own
+ * framework: identity headers (`x-served-by`, a request id, `connection: close` while draining;
+ * set through the record, RequestRecord.identify), one server span whose context the request is
+ * served in, then at the end the access-log line and the request metrics. It runs in the listener itself, before express or a service's own
  * dispatch: the gateway's hot path answers without entering express at all (ServiceParts.dispatch),
  * and both paths get the same envelope. One `close` listener per request does all the
  * bookkeeping; a request costs one record and one closure here.
@@ -24,6 +24,36 @@ export interface RequestRecord {
   route: string | undefined;
   /** The context to serve the request in: carries its server span, when it has one. */
   readonly context: Context;
+  /**
+   * Sets the identity headers on the answer: `x-served-by`, `x-request-id`, and `connection:
+   * close` while the instance drains. Called before express serves a request; a dispatch that
+   * takes one calls it before it answers (the gateway: once its upstream request is written, so
+   * these setHeader calls are not on the path to the upstream).
+   */
+  identify(res: ServerResponse): void;
+}
+
+/** What every record of one envelope shares. */
+interface Identity {
+  serviceId: () => string;
+  state: HealthState;
+}
+
+/** One object per request: its identify() is a method, not a closure made per request. */
+class EnvelopeRecord implements RequestRecord {
+  route: string | undefined = undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly context: Context,
+    private readonly identity: Identity,
+  ) {}
+
+  identify(res: ServerResponse): void {
+    res.setHeader('x-served-by', this.identity.serviceId());
+    res.setHeader('x-request-id', this.requestId);
+    if (this.identity.state.draining) res.setHeader('connection', 'close');
+  }
 }
 
 /** Whether a request's trace context (and baggage) may be continued; see ServiceSpec.trustTraceContext. */
@@ -75,6 +105,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
   let lines: AccessLog | undefined;
   let carriers: string[] | undefined;
   const logAtInfo = options.accessLog ?? true;
+  const identity: Identity = { serviceId: options.serviceId, state: options.state };
 
   const finish = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, path: string, started: number, span: Span | undefined) => {
     const seconds = (performance.now() - started) / 1_000;
@@ -105,12 +136,9 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
 
   return (req, res) => {
     const requestId = printableId(req.headers['x-request-id']) ?? randomUUID();
-    res.setHeader('x-served-by', options.serviceId());
-    res.setHeader('x-request-id', requestId);
-    if (options.state.draining) res.setHeader('connection', 'close');
     const path = pathOf(req);
     if (UNTRACKED_PATHS.has(path)) {
-      const record: RequestRecord = { requestId, route: undefined, context: context.active() };
+      const record = new EnvelopeRecord(requestId, context.active(), identity);
       (res as Recorded)[RECORD] = record;
       return record;
     }
@@ -131,7 +159,7 @@ export function requestEnvelope(options: EnvelopeOptions): (req: IncomingMessage
       if (span.spanContext().traceId !== INVALID_TRACEID) served = trace.setSpan(parent, span);
       else served = parent;
     }
-    const record: RequestRecord = { requestId, route: undefined, context: served };
+    const record = new EnvelopeRecord(requestId, served, identity);
     (res as Recorded)[RECORD] = record;
     // 'on', not 'once': a response closes once, and once() wraps each listener in a bound function.
     res.on('close', () => finish(req, res, record, path, started, span));
