@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { SpanStatusCode, context, propagation, trace, type Span, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { otlpSpanExporter } from './otlp-exporter.js';
+import { PooledIdGenerator } from './trace-ids.js';
 
 // The SDK, the OTLP exporter, the propagators and the store instrumentations are loaded through
 // require() when tracing is on, never at import: with tracing off (no endpoint) a process holds
@@ -100,6 +101,7 @@ export function startTracing(options: {
       [ATTR_SERVICE_INSTANCE_ID]: options.instanceId,
     }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: EXPORT_DELAY_MS })],
+    idGenerator: new PooledIdGenerator(),
   });
   provider.register({ propagator: tracePropagator() });
   return {
