@@ -16,10 +16,24 @@ const POOL_BYTES = 4096;
 export class PooledIdGenerator implements IdGenerator {
   private pool = '';
   private at = 0;
+  private handedBack: string | undefined;
 
   /** 32 lowercase hex characters, never all zeros (W3C trace context's invalid id). */
   generateTraceId(): string {
+    const handedBack = this.handedBack;
+    if (handedBack !== undefined) {
+      this.handedBack = undefined;
+      return handedBack;
+    }
     return this.take(32, INVALID_TRACEID);
+  }
+
+  /**
+   * Makes `traceId`, drawn from this generator, the next one it gives: a root span sampled on
+   * that id (tracing.ts, startRootSpan) is then made by the SDK under that very id.
+   */
+  handBack(traceId: string): void {
+    this.handedBack = traceId;
   }
 
   /** 16 lowercase hex characters, never all zeros. */

@@ -1,0 +1,59 @@
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkSamplerFromEnv, startRootSpan, startTracing, type TracingHandle } from './tracing.js';
+
+const RATIO = 0.5;
+
+describe('startRootSpan (the SDK this process started, sampling half of new traces)', () => {
+  let tracing: TracingHandle;
+  beforeAll(() => {
+    process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+    process.env.OTEL_TRACES_SAMPLER_ARG = String(RATIO);
+    // Nothing is exported: no span here ends.
+    tracing = startTracing({ serviceName: 'root-span-test', instanceId: 'root-span-test-1', version: '0', endpoint: 'http://127.0.0.1:9' });
+  });
+  afterAll(async () => {
+    await tracing.shutdown();
+    trace.disable();
+    delete process.env.OTEL_TRACES_SAMPLER;
+    delete process.env.OTEL_TRACES_SAMPLER_ARG;
+  });
+
+  it("is the SDK's own sampler for OTEL_TRACES_SAMPLER and its argument", () => {
+    expect(String(sdkSamplerFromEnv())).toBe(`ParentBased{root=TraceIdRatioBased{${RATIO}}, remoteParentSampled=AlwaysOnSampler, remoteParentNotSampled=AlwaysOffSampler, localParentSampled=AlwaysOnSampler, localParentNotSampled=AlwaysOffSampler}`);
+  });
+
+  it('records a new trace exactly when the ratio sampler takes its trace id, and a sampled span keeps the id it was decided on', () => {
+    const ratio = new TraceIdRatioBasedSampler(RATIO);
+    let sampled = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const span = startRootSpan('GET /thing', SpanKind.SERVER, []);
+      const { traceId, spanId, traceFlags } = span.spanContext();
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+      const taken = ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      // Had the SDK drawn another id for a sampled span, half of them would disagree here.
+      expect(span.isRecording()).toBe(taken);
+      expect((traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED).toBe(taken);
+      if (taken) sampled += 1;
+    }
+    expect(sampled).toBeGreaterThan(800);
+    expect(sampled).toBeLessThan(1_200);
+  });
+
+  it('gives every span its own trace id (a handed-back id serves one span)', () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 500; i++) ids.add(startRootSpan('GET /thing', SpanKind.SERVER, []).spanContext().traceId);
+    expect(ids.size).toBe(500);
+  });
+
+  it("leaves any other provider's spans to it: with tracing stopped, the API's no-op", async () => {
+    const before = startRootSpan('GET /thing', SpanKind.SERVER, []);
+    expect(trace.isSpanContextValid(before.spanContext())).toBe(true);
+    await tracing.shutdown();
+    trace.disable();
+    const after = startRootSpan('GET /thing', SpanKind.SERVER, []);
+    expect(trace.isSpanContextValid(after.spanContext())).toBe(false);
+  });
+});
