@@ -53,26 +53,28 @@ under 200 per minute lease one point at a time: exactly the old behaviour (the r
 export const LEFT_SECTION = `### What is left
 
 - **Where the goals stand** (the goals line under the table). On 2026-11-29 (second session)
-  this machine ran fast again (the backend alone ~93 000 req/s, the raw proxy ~27 000): the
-  tracing-on gateway measured 0.77× the raw proxy and +95 µs added p50, tracing off 0.84× and +92
-  µs, 1.33× express + http-proxy-middleware with keep-alive. In the same run the gateway at the
-  session's start (768d7e0, the last row) measured 0.67×, +111 µs and 59 against 50 µs CPU per
-  request. Earlier that day the machine ran ~2.5× slower (the backend 36 000 req/s) and the code
-  of then measured 0.54-0.56× and +180 to +267 µs: figures hold within one run only. The added
-  p99 at 1 connection moves with the machine: tracing on, +1.0 to +2.3 ms over the last sessions'
-  runs of unchanged code, tracing off +0.4 ms in this run; with no trace sampled at all
+  this machine ran fast again (the backend alone ~93 000 req/s, the raw proxy ~27 000-30 000).
+  Two full runs of the final code (the table is the second; the first ran with the root-span row
+  not yet in): the tracing-on gateway measured 0.77× / 0.68× the raw proxy and +95 / +96 µs added
+  p50, tracing off 0.84× / 0.76× and +92 / +95 µs, 1.33× / 1.19× express + http-proxy-middleware
+  with keep-alive. In the same runs the gateway at the session's start (768d7e0, the last row)
+  measured 0.67× / 0.59×, +111 / +99 µs and 59 against 50 µs CPU per request (both runs). Earlier
+  that day the machine ran ~2.5× slower (the backend 36 000 req/s) and the code of then measured
+  0.54-0.56× and +180 to +267 µs: figures hold within one run only. The added p99 at 1 connection
+  moves with the machine: tracing on, +1.0 to +2.3 ms over the last sessions' runs of unchanged
+  code, tracing off +0.4-0.5 ms in both runs; with no trace sampled at all
   (OTEL_TRACES_SAMPLER_ARG=0, a row beside the 1 % one, 3 rounds) it measured 1130 against 1000 µs,
   so the tail is neither the sampled requests nor their export. Not met, or met in some runs only:
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: met in this run (+95 µs with tracing on), by ~5 µs, which is what
-    one run to the next moves. The raw proxy adds +71 µs. What the gateway adds beyond it at 1
+  - **Added p50 ≤ +100 µs**: met in both runs (+95 / +96 µs with tracing on), by ~5 µs, which is
+    what one run to the next moves. The raw proxy adds +61-71 µs. What the gateway adds beyond it at 1
     connection, split at its writes (the second table) and, inside, by timestamps at each step of
     a request (2026-11-29: the timeline's probe plus marks in the code and in undici, not
     committed; tracing on / off, medians over ~10 000 serial requests; the ~35 marks cost ~0.1 µs
     each, so they add up to more than the table's stretches):
-    - **Before the upstream write** ~19 / ~13 µs against the raw proxy's 4: node's server to our
+    - **Before the upstream write** ~19 / ~13-15 µs against the raw proxy's 4: node's server to our
       listener 1.3 µs; in the envelope the request id 0.7, the trace origin 0.7, the root span
       ~1.5 / 0.3 (2.6 before the two tracing rows above) and its context 0.7 / 0.2; the route match
       1.2-1.4; the edge's checks (trusted proxy, the two allowances, the token cache) 1.6-1.7;
@@ -87,7 +89,7 @@ export const LEFT_SECTION = `### What is left
       dispatch to the write, against the raw proxy's ~3.4.
     - **The headers a gateway must send** (row "sending the gateway's upstream headers"): ~1.6 µs
       before the raw proxy's write and ~3 µs of its p50 in this run (8-16 µs on the slow day).
-    - **After the answer's headers** 25.0 / 23.5 µs against 22.3: the headers parsed (2.3 µs,
+    - **After the answer's headers** 25.0 / 23.5 µs against 22.3 (the first run): the headers parsed (2.3 µs,
       both), the attempt resumed, the delivery ~3 µs (the upstream's headers copied, x-served-by,
       the relay set up), and node's header block of ~13 headers against the raw proxy's ~5.
     So what is ours on the serial path is ~20 µs, spread over some twenty steps of 0.5-3 µs each:

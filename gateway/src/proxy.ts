@@ -24,8 +24,8 @@ export interface ProxiedRequest {
   /** Whether it came through a proxy of ours (its forwarding headers are then kept, headers.ts). */
   fromTrustedProxy: boolean;
   /**
-   * Headers the dispatch adds to every answer it gives (`x-gateway`, the security headers) that
-   * the upstream call does not need. They are set while the upstream works: in a callback queued
+   * Headers the dispatch adds to every answer it gives (the identity headers, `x-gateway`, the
+   * security headers) that the upstream call does not need. They are set while the upstream works: in a callback queued
    * once the upstream request is dispatched. undici writes a request on an idle keep-alive
    * connection only in the event loop's check phase (it first lets the connection show whether
    * its server closed it), so whatever runs after the dispatch in the same turn delays the write;
@@ -205,7 +205,6 @@ export function relayedContentLength(status: number, upstreamLength: string | un
 function forbidsContentLength(status: number): boolean {
   return (status >= 100 && status < 200) || status === 204;
 }
-
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -2,9 +2,9 @@
  * What the platform does around every request a service answers, in one place and without a
  * framework: identity headers (`x-served-by`, a request id, `connection: close` while draining;
  * set through the record, RequestRecord.identify), one server span whose context the request is
- * served in, then at the end the access-log line and the request metrics. It runs in the listener itself, before express or a service's own
- * dispatch: the gateway's hot path answers without entering express at all (ServiceParts.dispatch),
- * and both paths get the same envelope. One `close` listener per request does all the
+ * served in, then at the end the access-log line and the request metrics. It runs in the listener
+ * itself, before express or a service's own dispatch: the gateway's hot path answers without
+ * entering express at all (ServiceParts.dispatch), and both paths get the same envelope. One `close` listener per request does all the
  * bookkeeping; a request costs one record and one closure here.
  */
 import { randomUUID } from 'node:crypto';
