@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, BasicTracerProvider, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkSamplerFromEnv, startRootSpan, startTracing, type TracingHandle } from './tracing.js';
 
@@ -55,5 +55,25 @@ describe('startRootSpan (the SDK this process started, sampling half of new trac
     trace.disable();
     const after = startRootSpan('GET /thing', SpanKind.SERVER, []);
     expect(trace.isSpanContextValid(after.spanContext())).toBe(false);
+  });
+});
+
+describe('startRootSpan with another provider registered before tracing started', () => {
+  it("leaves every span to that provider (its sampler, its ids), not to the one whose registration did not take", async () => {
+    process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+    process.env.OTEL_TRACES_SAMPLER_ARG = '0';
+    const first = new BasicTracerProvider({ sampler: new AlwaysOnSampler() });
+    trace.setGlobalTracerProvider(first);
+    const tracing = startTracing({ serviceName: 'root-span-test', instanceId: 'root-span-test-2', version: '0', endpoint: 'http://127.0.0.1:9' });
+    try {
+      // Ours would sample nothing (ratio 0); the first provider's sampler records every span.
+      for (let i = 0; i < 50; i++) expect(startRootSpan('GET /thing', SpanKind.SERVER, []).isRecording()).toBe(true);
+    } finally {
+      await tracing.shutdown();
+      await first.shutdown();
+      trace.disable();
+      delete process.env.OTEL_TRACES_SAMPLER;
+      delete process.env.OTEL_TRACES_SAMPLER_ARG;
+    }
   });
 });

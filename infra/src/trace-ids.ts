@@ -30,9 +30,10 @@ export class PooledIdGenerator implements IdGenerator {
 
   /**
    * Makes `traceId`, drawn from this generator, the next one it gives: a root span sampled on
-   * that id (tracing.ts, startRootSpan) is then made by the SDK under that very id.
+   * that id (tracing.ts, startRootSpan) is then made by the SDK under that very id. undefined
+   * takes back an id not drawn.
    */
-  handBack(traceId: string): void {
+  handBack(traceId: string | undefined): void {
     this.handedBack = traceId;
   }
 

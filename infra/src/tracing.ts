@@ -100,7 +100,7 @@ export function startTracing(options: {
   const sampler = sdkSamplerFromEnv();
   const ids = new PooledIdGenerator();
   const provider = new NodeTracerProvider({
-    sampler,
+    ...(sampler ? { sampler } : {}),
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.serviceName,
       [ATTR_SERVICE_VERSION]: options.version,
@@ -110,7 +110,10 @@ export function startTracing(options: {
     idGenerator: ids,
   });
   provider.register({ propagator: tracePropagator() });
-  rootSpans = { provider: trace.getTracerProvider(), sampler, ids };
+  // Only when this registration took (a provider registered before ours stays the API's): the
+  // API's provider is one proxy object, its delegate the SDK's provider.
+  const api = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
+  rootSpans = sampler && api.getDelegate?.() === provider ? { provider: api, sampler, ids } : undefined;
   return {
     enabled: true,
     async shutdown() {
@@ -143,6 +146,12 @@ export function startRootSpan(name: string, kind: SpanKind, links: Link[]): Span
     // SamplingDecision.NOT_RECORD (0): a const enum of the SDK's, which loads only with tracing on.
     if (decision === 0) return trace.wrapSpanContext({ traceId, spanId: own.ids.generateSpanId(), traceFlags: TraceFlags.NONE });
     own.ids.handBack(traceId);
+    try {
+      return tracer().startSpan(name, { kind, links }, ROOT_CONTEXT);
+    } finally {
+      // Consumed by the SDK's draw; never left for a later span should it not have been.
+      own.ids.handBack(undefined);
+    }
   }
   return tracer().startSpan(name, { kind, links }, ROOT_CONTEXT);
 }
@@ -150,11 +159,16 @@ export function startRootSpan(name: string, kind: SpanKind, links: Link[]): Span
 /**
  * The SDK's own sampler for OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (the specification's
  * names and defaults). Loaded from its module by path: the package's index does not export it;
- * tracing.test.ts checks it is there.
+ * root-spans.test.ts checks it is there. Should an upgrade move it: undefined, and the SDK builds
+ * its sampler itself (no quicker root path then, nothing else lost).
  */
-export function sdkSamplerFromEnv(): Sampler {
-  const { buildSamplerFromEnv } = require('@opentelemetry/sdk-trace-base/build/src/config.js') as { buildSamplerFromEnv: () => Sampler };
-  return buildSamplerFromEnv();
+export function sdkSamplerFromEnv(): Sampler | undefined {
+  try {
+    const { buildSamplerFromEnv } = require('@opentelemetry/sdk-trace-base/build/src/config.js') as { buildSamplerFromEnv: () => Sampler };
+    return buildSamplerFromEnv();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
