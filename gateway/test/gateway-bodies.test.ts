@@ -65,8 +65,9 @@ describe('gateway request bodies and response headers (real Consul)', () => {
   it('answers 413 payload_too_large JSON past 1 MB, with or without Content-Length, without calling the upstream', async () => {
     const callsBefore = await echoCalls();
 
-    const sized = await post(Buffer.alloc(ONE_MB + 1, 0x61), { 'content-type': 'application/octet-stream' });
+    const sized = await post(Buffer.alloc(ONE_MB + 1, 0x61), { 'content-type': 'application/octet-stream', 'x-request-id': 'refused-413' });
     expect(sized.status).toBe(413);
+    expect(sized.headers.get('x-request-id')).toBe('refused-413');
     expect(json(sized)).toEqual({ error: { code: 'payload_too_large', message: 'request body is too large' } });
     expect(sized.headers.get('x-gateway')).toBe(gateway.serviceId);
 

@@ -1,7 +1,8 @@
 /**
  * What the gateway answers when it cannot or must not call an upstream: 503 with the service
  * when none is passing, 400 for bad input (no upstream call), 404 JSON for unknown routes, 504
- * when the upstream is too slow; and the identity headers on proxied answers.
+ * when the upstream is too slow; and the identity headers (x-request-id, x-gateway) on proxied
+ * answers and on every refusal.
  *
  * No test depends on another (`vitest run --sequence.shuffle` passes): the tests that need no
  * upstream share a gateway whose stack never starts one, and every test that starts upstreams
@@ -24,8 +25,9 @@ describe('gateway answers without a usable upstream (real Consul)', () => {
   afterAll(() => stack.stopAll());
 
   it('answers 503 no_healthy_instance naming the service when no instance is passing', async () => {
-    const answer = await get(gateway.port, '/api/v1/rng/8');
+    const answer = await get(gateway.port, '/api/v1/rng/8', { 'x-request-id': 'refused-503' });
     expect(answer.status).toBe(503);
+    expect(answer.headers.get('x-request-id')).toBe('refused-503');
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     expect(json(answer)).toEqual({
       error: { code: 'no_healthy_instance', service: `rng${stack.suffix}`, message: expect.stringContaining(`rng${stack.suffix}`) },
@@ -34,12 +36,16 @@ describe('gateway answers without a usable upstream (real Consul)', () => {
 
     const stats = await get(gateway.port, '/api/v1/miner/stats');
     expect(stats.status).toBe(503);
+    // None sent: the gateway names the request itself.
+    expect(stats.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(json(stats).error).toMatchObject({ code: 'no_healthy_instance', service: `webui${stack.suffix}` });
   });
 
   it.each(['0', '1025', 'abc', '-3', '1e2', '0x10', '8.5'])('answers 400 for n=%s, without needing an upstream', async (n) => {
-    const answer = await get(gateway.port, `/api/v1/rng/${n}`);
+    const answer = await get(gateway.port, `/api/v1/rng/${n}`, { 'x-request-id': `refused-400-${n}` });
     expect(answer.status).toBe(400);
+    expect(answer.headers.get('x-request-id')).toBe(`refused-400-${n}`);
+    expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
     expect(json(answer)).toEqual({ error: { code: 'invalid_request', message: 'n: must be a whole number from 1 to 1024' } });
   });
 
@@ -77,8 +83,10 @@ describe('gateway in front of its upstreams (real Consul): a private stack per t
     const [slow] = await stack.startRngs(1, { RNG_DELAY_MS: String(SLOW_RNG_MS) });
     const gateway = await stack.start('gateway');
     const started = Date.now();
-    const answer = await get(gateway.port, '/api/v1/rng/8');
+    const answer = await get(gateway.port, '/api/v1/rng/8', { 'x-request-id': 'refused-504' });
     expect(answer.status).toBe(504);
+    expect(answer.headers.get('x-request-id')).toBe('refused-504');
+    expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
     expect(json(answer).error).toMatchObject({ code: 'upstream_timeout', service: `rng${stack.suffix}` });
     expect(json(answer).error.message).toContain(slow.serviceId);
     // The gateway gave up on its own deadline (6 s), long before rng would have answered.

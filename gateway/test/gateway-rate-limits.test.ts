@@ -21,6 +21,7 @@ function expectRateLimited(answer: Answer, gateway: Running): void {
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(60);
   expect(answer.headers.get('x-gateway')).toBe(gateway.serviceId);
+  expect(answer.headers.get('x-request-id')).toBeTruthy();
 }
 
 /**

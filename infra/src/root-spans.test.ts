@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { AlwaysOnSampler, BasicTracerProvider, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PooledIdGenerator } from './trace-ids.js';
 import { sdkSamplerFromEnv, startRootSpan, startTracing, type TracingHandle } from './tracing.js';
 
 const RATIO = 0.5;
@@ -24,19 +25,34 @@ describe('startRootSpan (the SDK this process started, sampling half of new trac
     expect(String(sdkSamplerFromEnv())).toBe(`ParentBased{root=TraceIdRatioBased{${RATIO}}, remoteParentSampled=AlwaysOnSampler, remoteParentNotSampled=AlwaysOffSampler, localParentSampled=AlwaysOnSampler, localParentNotSampled=AlwaysOffSampler}`);
   });
 
-  it('records a new trace exactly when the ratio sampler takes its trace id, and a sampled span keeps the id it was decided on', () => {
+  it('records a new trace exactly when the ratio sampler takes its trace id, the one id drawn for it', () => {
     const ratio = new TraceIdRatioBasedSampler(RATIO);
+    // Every trace id the pool gives out, in order: a sampled span must be made under the id the
+    // decision was taken on (handed back to the SDK), not under a second one the SDK draws.
+    const drawn: string[] = [];
     let sampled = 0;
-    for (let i = 0; i < 2_000; i++) {
-      const span = startRootSpan('GET /thing', SpanKind.SERVER, []);
-      const { traceId, spanId, traceFlags } = span.spanContext();
-      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
-      const taken = ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
-      // Had the SDK drawn another id for a sampled span, half of them would disagree here.
-      expect(span.isRecording()).toBe(taken);
-      expect((traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED).toBe(taken);
-      if (taken) sampled += 1;
+    try {
+      const pool = PooledIdGenerator.prototype as unknown as { take(length: number, invalid: string): string };
+      const take = pool.take;
+      vi.spyOn(pool, 'take').mockImplementation(function (this: unknown, length, invalid) {
+        const id = take.call(this, length, invalid);
+        if (length === 32) drawn.push(id);
+        return id;
+      });
+      for (let i = 0; i < 2_000; i++) {
+        drawn.length = 0;
+        const span = startRootSpan('GET /thing', SpanKind.SERVER, []);
+        const { traceId, spanId, traceFlags } = span.spanContext();
+        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+        expect(drawn).toEqual([traceId]);
+        const taken = ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+        expect(span.isRecording()).toBe(taken);
+        expect((traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED).toBe(taken);
+        if (taken) sampled += 1;
+      }
+    } finally {
+      vi.restoreAllMocks();
     }
     expect(sampled).toBeGreaterThan(800);
     expect(sampled).toBeLessThan(1_200);
