@@ -21,16 +21,20 @@ import { runRole } from './hop-roles.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
+import type { SerialLatency } from './serial-latency.js';
 import { TIMELINE_PROBE, timedSerially, type SerialTimeline } from './serial-timeline.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Each round's 1-connection run: its p99 is wrk's, corrected for stalls (see gateway-hop-findings.ts). */
+const ONE_SECONDS = Number(process.env.BENCH_ONE_SECONDS ?? Math.max(2, Math.round(SECONDS / 2)));
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
 const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
 const OTLP = process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318';
 const SELF = fileURLToPath(import.meta.url);
 const HOP_GATEWAY = fileURLToPath(new URL('./hop-gateway.mjs', import.meta.url));
+const SERIAL_LATENCY = fileURLToPath(new URL('./serial-latency.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The backend's Consul name (bench/hop-gateway.mjs routes /bench/hop to it by this name). */
 const BACKEND = 'hopbackend';
@@ -116,6 +120,19 @@ async function wrk(url: string, connections: number, seconds: number, headers: R
   };
 }
 
+/** bench/serial-latency.ts in a process of its own, like wrk (this one keeps reading the gateway's log). */
+async function serialLatency(url: string, seconds: number, headers: Record<string, string> = {}): Promise<SerialLatency> {
+  const headerArgs = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', SERIAL_LATENCY, url, String(seconds), ...headerArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`serial-latency failed (${code}): ${err}`);
+  return JSON.parse(out) as SerialLatency;
+}
+
 /** CPU time (user + system) a process has used so far, ms (/proc, clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
   if (!pid) return 0;
@@ -196,9 +213,9 @@ async function orchestrate(): Promise<void> {
     const contenders: Contender[] = [];
     const wanted = (key: string) => !ONLY || ONLY.includes(key) || key === 'baseline' || key === 'variant';
     if (wanted('direct')) contenders.push({ name: 'direct to the backend', url: `${backendUrl}/hop`, headers: {}, stop: async () => {} });
-    const add = async (key: string, name: string, roleName: string, env: Record<string, string>, path: string, headers: Record<string, string> = {}, from?: BaselineCheckout) => {
+    const add = async (key: string, name: string, roleName: string, env: Record<string, string>, path: string, headers: Record<string, string> = {}, from?: BaselineCheckout, nodeFlags: string[] = []) => {
       if (!wanted(key)) return;
-      const started = await startRole(roleName, env, [], from);
+      const started = await startRole(roleName, env, nodeFlags, from);
       children.push(started.child);
       const url = `http://127.0.0.1:${started.port}${path}`;
       await waitAnswering(url, headers);
@@ -228,12 +245,19 @@ async function orchestrate(): Promise<void> {
     // the tracing-on gateway with some of its variables changed, a row each, to weigh one layer
     // at a time in the same run, e.g.
     // [{"ACCESS_LOG":"false"},{"RATE_LIMIT_PER_MINUTE":"0","RATE_LIMIT_USER_PER_MINUTE":"0"}].
-    // BENCH_ROUTE=public in a set calls the same hop on a route without the token check.
+    // BENCH_ROUTE=public in a set calls the same hop on a route without the token check;
+    // NODE_FLAGS, node's command-line flags (V8's included, which NODE_OPTIONS refuses), e.g.
+    // [{"NODE_FLAGS":"--single-threaded-gc"}].
     for (const variant of JSON.parse(process.env.BENCH_GATEWAY_VARIANTS ?? '[]') as Record<string, string>[]) {
-      const { BENCH_ROUTE: route, ...env } = variant;
-      const label = [...Object.entries(env).map(([name, value]) => `${name}=${value === '' ? '(none)' : value}`), ...(route ? [`route ${route}`] : [])].join(' ');
+      const { BENCH_ROUTE: route, NODE_FLAGS: flags, ...env } = variant;
+      const label = [
+        ...Object.entries(env).map(([name, value]) => `${name}=${value === '' ? '(none)' : value}`),
+        ...(route ? [`route ${route}`] : []),
+        ...(flags ? [`node ${flags}`] : []),
+      ].join(' ');
       const path = route === 'public' ? '/bench/hop-public' : '/bench/hop';
-      await add('variant', `our gateway, tracing on, ${label}`, 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, ...env }, path, route === 'public' ? {} : signedIn);
+      const nodeFlags = flags?.split(/\s+/).filter(Boolean) ?? [];
+      await add('variant', `our gateway, tracing on, ${label}`, 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, ...env }, path, route === 'public' ? {} : signedIn, undefined, nodeFlags);
     }
     if (wanted('container')) {
       // What production runs: tsc's output (no loader, no esbuild helpers) with the image's ENV lines.
@@ -284,9 +308,11 @@ async function orchestrate(): Promise<void> {
         loaded.ioCallsPerRequest = c.pid ? (ioCalls(c.pid) - callsBefore) / (loaded.rps * SECONDS) : undefined;
         (many[c.name] ??= []).push(loaded);
         const cpuBeforeOne = cpuMs(c.pid);
-        const single = await wrk(c.url, 1, Math.max(2, Math.round(SECONDS / 2)), c.headers);
+        const single = await wrk(c.url, 1, ONE_SECONDS, c.headers);
         // At 1 connection nothing is batched: the CPU of one request's whole path, serial.
-        single.cpuUsPerRequest = c.pid ? ((cpuMs(c.pid) - cpuBeforeOne) * 1000) / (single.rps * Math.max(2, Math.round(SECONDS / 2))) : undefined;
+        single.cpuUsPerRequest = c.pid ? ((cpuMs(c.pid) - cpuBeforeOne) * 1000) / (single.rps * ONE_SECONDS) : undefined;
+        // Then the same loop once more, every request's own latency (no correction), in a process of its own.
+        single.serial = await serialLatency(c.url, ONE_SECONDS, c.headers);
         (one[c.name] ??= []).push(single);
         const { cpuUsPerRequest: cpu, ioCallsPerRequest: calls } = many[c.name]!.at(-1)!;
         console.log(
@@ -299,7 +325,8 @@ async function orchestrate(): Promise<void> {
       const bad = rs.reduce((n, r) => n + r.non2xx + r.errors, 0);
       console.log(
         `${c.name}: median ${fmt(median(rs.map((r) => r.rps)), 0)} req/s (${rs.map((r) => fmt(r.rps, 0)).join(' / ')}), ` +
-          `1 connection p50 ${fmt(median(one[c.name]!.map((r) => r.p50Us)), 0)} µs p99 ${fmt(median(one[c.name]!.map((r) => r.p99Us)), 0)} µs, ` +
+          `1 connection p50 ${fmt(median(one[c.name]!.map((r) => r.p50Us)), 0)} µs p99 ${fmt(median(one[c.name]!.map((r) => r.p99Us)), 0)} µs ` +
+            `(per request ${fmt(median(one[c.name]!.map((r) => r.serial?.p99Us ?? 0)), 0)} µs, ${fmt(100 * median(one[c.name]!.map((r) => r.serial?.slowShare ?? 0)), 1)} % of the time in requests > 1 ms), ` +
           `CPU ${c.pid ? fmt(median(rs.map((r) => r.cpuUsPerRequest ?? 0)), 0) : '—'} µs per request, non-2xx+errors ${bad}`,
       );
     }
@@ -312,7 +339,7 @@ async function orchestrate(): Promise<void> {
     const table = resultTable(contenders.map((c) => c.name), many, one);
     const timeline = timelineTable(contenders.map((c) => c.name), timelines);
     console.log(`${table}\n\n${timeline}`);
-    if (profile) writeSection('gateway-hop', sectionText(table, timeline, profile, { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
+    if (profile) writeSection('gateway-hop', sectionText(table, timeline, profile, { connections: CONNECTIONS, seconds: SECONDS, oneSeconds: ONE_SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
   } finally {
     for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
     await Promise.all(children.map(stopChild));
