@@ -52,7 +52,10 @@ under 200 per minute lease one point at a time: exactly the old behaviour (the r
 
 export const LEFT_SECTION = `### What is left
 
-- **Where the goals stand** (the goals line under the table). On 2026-11-29 (second session)
+- **Where the goals stand** (the goals line under the table). The table is 2026-11-29's third
+  session's full run, the gateway's code unchanged since the second session's: 0.66× the raw proxy
+  (0.72× tracing off), +99 µs added p50, 1.34× express + http-proxy-middleware with keep-alive,
+  wrk's added p99 +589 µs (every request's own +303 µs). In the second session
   this machine ran fast again (the backend alone ~93 000 req/s, the raw proxy ~27 000-30 000).
   Two full runs of the final code (the table is the second; the first ran with the root-span row
   not yet in): the tracing-on gateway measured 0.77× / 0.68× the raw proxy and +95 / +96 µs added
@@ -64,8 +67,8 @@ export const LEFT_SECTION = `### What is left
   only:
   - **Added p99 ≤ +1 ms** (wrk's): met in some runs, not in others, for the gateway and the raw
     Node proxy alike. Over the runs of 2026-11-29 (third session, unchanged code, 2-3 rounds each)
-    wrk's added p99 for the tracing-on gateway measured +0.3, +0.7, +0.8, +0.9 and +1.3 ms, for
-    the raw proxy +0.2 to +1.0 ms, tracing off +0.2 to +1.3 ms, and tracing on against off came
+    wrk's added p99 for the tracing-on gateway measured +0.3, +0.6 (the table), +0.7, +0.8, +0.9 and
+    +1.3 ms, for the raw proxy +0.2 to +1.0 ms, tracing off +0.2 to +1.3 ms, and tracing on against off came
     out either way. **What wrk's 1-connection p99 measures** (found that session): wrk corrects
     its histogram for coordinated omission. After a run it adds, for every latency longer than the
     run's mean interval (~150 µs at 1 connection through a proxy), the latencies of the requests it
@@ -79,9 +82,11 @@ export const LEFT_SECTION = `### What is left
       intervals over 1 ms, most of them 2-4 ms.
     - From the scheduler (\`perf sched record -a\` over 4 s of a 1-connection run, \`perf sched
       timehist\`): 51 of wrk's 23 415 waits for an answer were longer than 1 ms, 107 ms in all.
-      Meanwhile the cores ran the gateway's V8 worker threads for 59 ms (TurboFan recompiling
-      per-request closures, whose optimized code a full collection drops, and concurrent marking:
-      \`perf record\` puts TurboFan at ~5 % of the gateway's samples at steady state), sat idle for
+      Meanwhile the cores ran the gateway's V8 worker threads for 59 ms (TurboFan and concurrent
+      marking: \`perf record\` puts TurboFan at ~5 % of the gateway's samples at steady state, and
+      V8's log, \`--log-code\`, shows the same per-request closures optimized again every few
+      seconds, though no deoptimization of them is logged: their optimized code is held weakly, so
+      presumably a full collection drops it while no closure of the moment holds it), sat idle for
       49 ms (a woken process left queued behind a busy core while the other was idle, or a vCPU
       slow to wake), and ran the gateway's and the backend's main threads, Consul, Jaeger and the
       kernel's memory monitor (kdamond, 16 ms).
@@ -92,16 +97,16 @@ export const LEFT_SECTION = `### What is left
       against 1310 µs.
     So the table carries each request's own p99 beside wrk's (bench/serial-latency.ts: one
     connection, no correction) and the share of the time spent in requests over 1 ms. Per request
-    the gateway's added p99 is a few hundred µs (+283 µs tracing on, +236 off, the raw proxy +194
-    in one 2-round run), well within the goal; wrk's measures this 2-core machine's stalls, which
+    the gateway's added p99 is a few hundred µs (the table: +303 µs tracing on, +246 off, the raw
+    proxy +177), well within the goal; wrk's measures this 2-core machine's stalls, which
     the raw proxy shares. With tracing on and no trace sampled at all (OTEL_TRACES_SAMPLER_ARG=0)
     wrk's p99 measured 1130 against 1000 µs at 1 % (2026-11-29, second session): not the sampled
     requests or their export either.
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: met in both runs (+95 / +96 µs with tracing on), by ~5 µs, which is
-    what one run to the next moves. The raw proxy adds +61-71 µs. What the gateway adds beyond it at 1
+  - **Added p50 ≤ +100 µs**: met in the three full runs since the second session (+95 / +96 / +99
+    µs with tracing on), by 1-5 µs, less than what one run to the next moves. The raw proxy adds +61-71 µs. What the gateway adds beyond it at 1
     connection, split at its writes (the second table) and, inside, by timestamps at each step of
     a request (2026-11-29: the timeline's probe plus marks in the code and in undici, not
     committed; tracing on / off, medians over ~10 000 serial requests; the ~35 marks cost ~0.1 µs
@@ -194,10 +199,11 @@ export const LEFT_SECTION = `### What is left
   rate limits' lease round trips to Redis, the OTLP export). Under strace every line is its own
   write: counts taken under strace overstate what batching would save.
 - **p99 at 1 connection moves with this shared machine**: compare it within one run only, and read
-  wrk's as the loop's stalls (see "Where the goals stand"). Left: TurboFan recompiles the
-  per-request closures (opossum's \`fire\` promise executor, the client's relay exchange, the OTLP
-  transformer's, fs.write's wrapper) after every full collection, a few ms on a worker thread each
-  time; fewer closures made per request on the hot path would leave less to recompile.
+  wrk's as the loop's stalls (see "Where the goals stand"). Left: TurboFan optimizes the same
+  per-request closures again every few seconds (opossum's \`fire\` promise executor, the client's
+  relay exchange, the OTLP transformer's, fs.write's wrapper; V8's \`--log-code\`), a few ms on a
+  worker thread each time; fewer closures made per request on the hot path would leave less to
+  recompile. Not measured yet whether that moves the tail.
 - This machine is shared: compare ratios and CPU per request within the table, not absolute req/s
   across runs.
 

@@ -249,7 +249,7 @@ Top self-time functions:
 
 ${profile.top}
 
-${LEFT_SECTION}${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_GATEWAY_VARIANTS='[{"ACCESS_LOG":"false"},{"BENCH_ROUTE":"public"}]' adds tracing-on gateways with other variables (BENCH_ROUTE=public: the hop without the token check), a row each; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; BENCH_PROFILE_TRACING=off profiles the gateway with tracing off; needs wrk).`;
+${LEFT_SECTION}${machineLine()} Command: \`npm run bench -- gateway-hop\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_ONE_SECONDS, BENCH_CONNECTIONS, BENCH_SAMPLE_RATIO; BENCH_ONLY=raw,gateway,… for a quick partial run that writes nothing; BENCH_GATEWAY_ENV='{"ACCESS_LOG":"false"}' and BENCH_GATEWAY_NODE_OPTIONS for the gateways only; BENCH_CONTAINER_VARIANTS='[{"NODE_OPTIONS":""}]' adds compiled gateways with other image variables; BENCH_GATEWAY_VARIANTS='[{"ACCESS_LOG":"false"},{"BENCH_ROUTE":"public"}]' adds tracing-on gateways with other variables (BENCH_ROUTE=public: the hop without the token check; NODE_FLAGS="--single-threaded-gc": node's own flags), a row each; BENCH_BASELINE=<git ref> adds the gateway at that commit as a last row; BENCH_PROFILE_TRACING=off profiles the gateway with tracing off; needs wrk).`;
 }
 
 /** A difference with its sign: +82, −236 (a row's p99 can land under the direct call's on a noisy run). */
