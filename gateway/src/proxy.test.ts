@@ -74,3 +74,63 @@ describe('the log line of a call the client abandoned', () => {
     }
   });
 });
+
+describe('an answer whose headers cannot all be set', () => {
+  it("answers the error with the gateway's own headers only: the upstream's taken off, the ones they replaced put back", async () => {
+    const upstream = createServer((_req, res) => {
+      res.setHeader('set-cookie', 'session=upstream');
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('x-refused', 'by the test');
+      res.setHeader('x-after', 'upstream');
+      res.end('<html>upstream</html>');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const instance = { id: 'page-1', service: 'page', address: '127.0.0.1', port: (upstream.address() as AddressInfo).port, tags: [], meta: {} };
+    const client = new ServiceClient('page', new FixedInstancer('page', [instance]));
+    const route = defineRoute({
+      method: 'GET',
+      path: '/api/page',
+      service: 'page',
+      params: z.object({}),
+      upstreamPath: () => path`/page`,
+      auth: 'public',
+      docs: { summary: 'test route' },
+      timeouts: { attemptTimeoutMs: 5_000, deadlineMs: 10_000 },
+    });
+    // respond is what makes the proxy note the gateway's own headers the upstream's replace.
+    const proxy = proxyHandler(route, client, { respond: () => {} });
+    const gateway = createServer((req, res) => {
+      res.setHeader('x-served-by', 'gateway-1');
+      res.setHeader('access-control-allow-origin', 'https://app.example');
+      res.setHeader('x-after', 'gateway');
+      // Node refuses some header values; this stands in for one of them.
+      const setHeader = res.setHeader.bind(res);
+      res.setHeader = ((name: string, value: string | number | readonly string[]) => {
+        if (name === 'x-refused') throw new TypeError('invalid header value');
+        return setHeader(name, value);
+      }) as typeof res.setHeader;
+      proxy(req, res, { params: {}, query: '', requestId: 'r1', fromTrustedProxy: false }).catch((error: Error) => {
+        res.statusCode = 502;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ error: { code: 'bad_gateway', message: error.message } }));
+      });
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => gateway.once('listening', resolve));
+    try {
+      const answer = await fetch(`http://127.0.0.1:${(gateway.address() as AddressInfo).port}/api/page`);
+      expect(answer.status).toBe(502);
+      expect(await answer.json()).toEqual({ error: { code: 'bad_gateway', message: 'invalid header value' } });
+      expect(answer.headers.get('set-cookie')).toBe(null);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(answer.headers.get('x-served-by')).toBe('gateway-1');
+      // Never reached by the copy: still the gateway's own.
+      expect(answer.headers.get('x-after')).toBe('gateway');
+    } finally {
+      gateway.closeAllConnections();
+      gateway.close();
+      upstream.closeAllConnections();
+      upstream.close();
+      await client.close();
+    }
+  });
+});

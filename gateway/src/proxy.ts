@@ -10,7 +10,7 @@ import {
 } from '@switchyard/infra';
 import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
-import { relayBody, type RelayOptions } from './relay.js';
+import { relayBody, restoreGatewayHeaders, type RelayOptions } from './relay.js';
 import type { GatewayRoute } from './route-table.js';
 import { validateBody, validateQuery } from './validation.js';
 
@@ -109,8 +109,9 @@ interface AnswerExchange {
 
 /**
  * Answers the client with the upstream's answer: its status, end-to-end headers and
- * `x-served-by`, then its body through the relay. Throws, with the upstream body let go, when a
- * header cannot be set; the error handler then answers.
+ * `x-served-by`, then its body through the relay. Throws, with the upstream body let go and the
+ * upstream's headers set so far taken off again, when a header cannot be set; the error handler
+ * then answers with the gateway's own headers only.
  */
 function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void {
   exchange.delivered = true;
@@ -119,19 +120,23 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
   let gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
   // The gateway's own headers the upstream's overwrote (CORS, security headers...): none, mostly.
   let overwritten: unknown[] | undefined;
-  let headers: Record<string, string | string[]>;
+  let headers: Record<string, string | string[]> | undefined;
+  // The upstream header being copied while the copy runs: should setting it fail, those after it were never set.
+  let copying: string | undefined;
   try {
     answerHeadersOnce(exchange);
     gatewayServedBy = res.getHeader('x-served-by');
     res.statusCode = answer.status;
     headers = clientResponseHeaders(answer.headers);
     for (const name in headers) {
+      copying = name;
       if (options.respond) {
         const own = res.getHeader(name);
         if (own !== undefined) (overwritten ??= []).push(name, own);
       }
       res.setHeader(name, headers[name]!);
     }
+    copying = undefined;
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
     res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? exchange.service);
     const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
@@ -140,6 +145,7 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
     // Nothing will deliver this body now: let its attempt go (span, in-flight count, the
     // upstream connection, which a held body may keep paused) before the error is answered.
     answer.body.abort();
+    if (headers) restoreGatewayHeaders(res, { upstreamHeaders: headers, overwritten, gatewayServedBy }, copying);
     throw error;
   }
   // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
@@ -151,7 +157,7 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
     path: exchange.upstreamPath,
     requestId: call.requestId,
     idempotent: route.idempotent ?? idempotentByMethod(route.method),
-    upstreamHeaders: headers,
+    upstreamHeaders: headers!,
     gatewayServedBy,
     overwritten,
   });

@@ -172,10 +172,15 @@ export class UpstreamAnswerLost extends UpstreamError {
 /**
  * Takes the upstream's headers off a response it will not answer after all, and puts back the
  * gateway's own ones they replaced (CORS, security headers, the envelope's x-served-by): the
- * error answer then carries what the dispatch would have sent without an upstream.
+ * error answer then carries what the dispatch would have sent without an upstream. `stoppedAt`:
+ * the upstream header whose setting failed, when the copy stopped there (those after it were
+ * never set, so the gateway's own of the same name are still in place).
  */
-function restoreGatewayHeaders(res: ServerResponse, call: RelayedCall): void {
-  for (const name in call.upstreamHeaders) res.removeHeader(name);
+export function restoreGatewayHeaders(res: ServerResponse, call: Pick<RelayedCall, 'upstreamHeaders' | 'overwritten' | 'gatewayServedBy'>, stoppedAt?: string): void {
+  for (const name in call.upstreamHeaders) {
+    if (name === stoppedAt) break;
+    res.removeHeader(name);
+  }
   res.removeHeader('content-length');
   const overwritten = call.overwritten;
   for (let i = 0; overwritten && i < overwritten.length; i += 2) {
