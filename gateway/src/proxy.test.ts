@@ -1,10 +1,38 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FixedInstancer, ServiceClient, z, type Logger } from '@switchyard/infra';
 import { waitFor } from '../../test/support/wait.js';
 import { proxyHandler, relayedContentLength } from './proxy.js';
-import { defineRoute, path } from './route-table.js';
+import { defineRoute, path, type GatewayRoute } from './route-table.js';
+
+/**
+ * `upstream` listening as the one instance of `service`, and a public GET route `/api/<service>`
+ * to its `/<service>`.
+ */
+async function oneInstanceRoute(service: string, upstream: Server): Promise<{ client: ServiceClient; route: GatewayRoute }> {
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const instance = { id: `${service}-1`, service, address: '127.0.0.1', port: (upstream.address() as AddressInfo).port, tags: [], meta: {} };
+  const route = defineRoute({
+    method: 'GET',
+    path: `/api/${service}`,
+    service,
+    params: z.object({}),
+    upstreamPath: () => path`/${service}`,
+    auth: 'public',
+    docs: { summary: 'test route' },
+    timeouts: { attemptTimeoutMs: 30_000, deadlineMs: 60_000 },
+  });
+  return { client: new ServiceClient(service, new FixedInstancer(service, [instance])), route };
+}
+
+async function closeAll(client: ServiceClient, ...servers: Server[]): Promise<void> {
+  for (const server of servers) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await client.close();
+}
 
 describe('the length and body the gateway relays', () => {
   it("relays the upstream's length for an answer with a body, and none when it sent none (chunked)", () => {
@@ -36,20 +64,7 @@ describe('the log line of a call the client abandoned', () => {
       // Never answers: the client will give up first.
       upstreamGotIt = req.url === '/search?token=s3cr3t';
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const port = (upstream.address() as AddressInfo).port;
-    const instance = { id: 'search-1', service: 'search', address: '127.0.0.1', port, tags: [], meta: {} };
-    const client = new ServiceClient('search', new FixedInstancer('search', [instance]));
-    const route = defineRoute({
-      method: 'GET',
-      path: '/api/search',
-      service: 'search',
-      params: z.object({}),
-      upstreamPath: () => path`/search`,
-      auth: 'public',
-      docs: { summary: 'test route' },
-      timeouts: { attemptTimeoutMs: 30_000, deadlineMs: 60_000 },
-    });
+    const { client, route } = await oneInstanceRoute('search', upstream);
     const proxy = proxyHandler(route, client, { logger });
     const gateway = createServer((req, res) => {
       const at = req.url!.indexOf('?');
@@ -66,11 +81,7 @@ describe('the log line of a call the client abandoned', () => {
       expect(JSON.parse(line)).toMatchObject({ service: 'search', path: '/search' });
       expect(lines.join('\n')).not.toContain('s3cr3t');
     } finally {
-      gateway.closeAllConnections();
-      gateway.close();
-      upstream.closeAllConnections();
-      upstream.close();
-      await client.close();
+      await closeAll(client, gateway, upstream);
     }
   });
 });
@@ -84,19 +95,7 @@ describe('an answer whose headers cannot all be set', () => {
       res.setHeader('x-after', 'upstream');
       res.end('<html>upstream</html>');
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const instance = { id: 'page-1', service: 'page', address: '127.0.0.1', port: (upstream.address() as AddressInfo).port, tags: [], meta: {} };
-    const client = new ServiceClient('page', new FixedInstancer('page', [instance]));
-    const route = defineRoute({
-      method: 'GET',
-      path: '/api/page',
-      service: 'page',
-      params: z.object({}),
-      upstreamPath: () => path`/page`,
-      auth: 'public',
-      docs: { summary: 'test route' },
-      timeouts: { attemptTimeoutMs: 5_000, deadlineMs: 10_000 },
-    });
+    const { client, route } = await oneInstanceRoute('page', upstream);
     // respond is what makes the proxy note the gateway's own headers the upstream's replace.
     const proxy = proxyHandler(route, client, { respond: () => {} });
     const gateway = createServer((req, res) => {
@@ -126,11 +125,7 @@ describe('an answer whose headers cannot all be set', () => {
       // Never reached by the copy: still the gateway's own.
       expect(answer.headers.get('x-after')).toBe('gateway');
     } finally {
-      gateway.closeAllConnections();
-      gateway.close();
-      upstream.closeAllConnections();
-      upstream.close();
-      await client.close();
+      await closeAll(client, gateway, upstream);
     }
   });
 });
