@@ -55,6 +55,30 @@ describe('RouteMatcher (express router rules)', () => {
     expect(thrown).toMatchObject({ status: 400, code: 'invalid_request' });
   });
 
+  it('finds a route without parameters as the walk of the table would: the first route of the table that matches wins', () => {
+    const routes = [
+      route('GET', '/api/v1/items/new'),
+      route('GET', '/api/v1/items/:id'),
+      route('GET', '/api/v1/items/latest'),
+      route('GET', '/api/v1/items/new'),
+      route('POST', '/api/v1/items/latest'),
+    ];
+    const items = new RouteMatcher(routes);
+    expect(items.find('GET', '/api/v1/items/new')).toEqual({ route: routes[0], params: {} });
+    expect(items.find('HEAD', '/API/v1/Items/NEW/')).toEqual({ route: routes[0], params: {} });
+    // Written after a route with a parameter that matches it: express never reaches it, nor do we.
+    expect(items.find('GET', '/api/v1/items/latest')).toEqual({ route: routes[1], params: { id: 'latest' } });
+    expect(items.find('POST', '/api/v1/items/latest/')).toEqual({ route: routes[4], params: {} });
+    // One optional trailing slash, no more; nothing but the literal path itself.
+    expect(items.find('GET', '/api/v1/items/new//')).toBeUndefined();
+    expect(items.find('POST', '/api/v1/items/latest/x')).toBeUndefined();
+    expect(items.find('POST', '/api/v1/items/lates')).toBeUndefined();
+    // Every answer has parameters of its own: a caller adding to them changes no other answer.
+    const first = items.find('GET', '/api/v1/items/new')!;
+    first.params.extra = 'x';
+    expect(items.find('GET', '/api/v1/items/new')!.params).toEqual({});
+  });
+
   it('lists the methods a path takes, for an OPTIONS answer', () => {
     expect(matcher.methodsAt('/api/v1/users/x/posts')).toEqual(['GET', 'HEAD', 'POST']);
     expect(matcher.methodsAt('/api/v1/nothing')).toEqual([]);
