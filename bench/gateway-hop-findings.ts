@@ -54,9 +54,10 @@ under 200 per minute lease one point at a time: exactly the old behaviour (the r
 export const LEFT_SECTION = `### What is left
 
 - **Where the goals stand** (the goals line under the table). The table is 2026-11-29's third
-  session's full run, the gateway's code unchanged since the second session's: 0.66× the raw proxy
-  (0.72× tracing off), +99 µs added p50, 1.34× express + http-proxy-middleware with keep-alive,
-  wrk's added p99 +589 µs (every request's own +303 µs). In the second session
+  session's second full run: 0.66× the raw proxy (0.71× tracing off), +104 µs added p50 (the
+  session's start, 603e22c, the last row, +104 µs too), 1.29× express + http-proxy-middleware with
+  keep-alive, wrk's added p99 +847 µs (every request's own +319 µs). Its first full run, before
+  the route matcher's change: 0.66× (0.72×), +99 µs, 1.34×, +589 µs (+303 µs). In the second session
   this machine ran fast again (the backend alone ~93 000 req/s, the raw proxy ~27 000-30 000).
   Two full runs of the final code (the table is the second; the first ran with the root-span row
   not yet in): the tracing-on gateway measured 0.77× / 0.68× the raw proxy and +95 / +96 µs added
@@ -68,8 +69,8 @@ export const LEFT_SECTION = `### What is left
   only:
   - **Added p99 ≤ +1 ms** (wrk's): met in some runs, not in others, for the gateway and the raw
     Node proxy alike. Over the runs of 2026-11-29 (third session, unchanged code, 2-3 rounds each)
-    wrk's added p99 for the tracing-on gateway measured +0.3, +0.6 (the table), +0.7, +0.8, +0.9 and
-    +1.3 ms, for the raw proxy +0.2 to +1.0 ms, tracing off +0.2 to +1.3 ms, and tracing on against off came
+    wrk's added p99 for the tracing-on gateway measured +0.3, +0.6, +0.7, +0.8, +0.85 (the table), +0.9
+    and +1.3 ms, for the raw proxy +0.2 to +1.0 ms, tracing off +0.2 to +1.3 ms, and tracing on against off came
     out either way. **What wrk's 1-connection p99 measures** (found that session): wrk corrects
     its histogram for coordinated omission. After a run it adds, for every latency longer than the
     run's mean interval (~150 µs at 1 connection through a proxy), the latencies of the requests it
@@ -98,16 +99,17 @@ export const LEFT_SECTION = `### What is left
       against 1310 µs.
     So the table carries each request's own p99 beside wrk's (bench/serial-latency.ts: one
     connection, no correction) and the share of the time spent in requests over 1 ms. Per request
-    the gateway's added p99 is a few hundred µs (the table: +303 µs tracing on, +246 off, the raw
-    proxy +177), well within the goal; wrk's measures this 2-core machine's stalls, which
+    the gateway's added p99 is a few hundred µs (the table: +319 µs tracing on, +212 off, the raw
+    proxy +154), well within the goal; wrk's measures this 2-core machine's stalls, which
     the raw proxy shares. With tracing on and no trace sampled at all (OTEL_TRACES_SAMPLER_ARG=0)
     wrk's p99 measured 1130 against 1000 µs at 1 % (2026-11-29, second session): not the sampled
     requests or their export either.
   - **3× http-proxy-middleware's README form** is out of reach by construction: Node 24's global
     HTTP agent keeps connections alive, so that form is no longer "a new connection per request"
     and its two rows are close.
-  - **Added p50 ≤ +100 µs**: met in the three full runs since the second session (+95 / +96 / +99
-    µs with tracing on), by 1-5 µs, less than what one run to the next moves. The raw proxy adds +61-71 µs. What the gateway adds beyond it at 1
+  - **Added p50 ≤ +100 µs**: met in 3 of the 4 full runs since the second session (+95 / +96 / +99
+    µs with tracing on, and +104 µs in the table's run, where the session's start measured +104 µs
+    as well): the gateway sits at the goal, and one run to the next moves it more than its margin. The raw proxy adds +61-71 µs. What the gateway adds beyond it at 1
     connection, split at its writes (the second table) and, inside, by timestamps at each step of
     a request (2026-11-29: the timeline's probe plus marks in the code and in undici, not
     committed; tracing on / off, medians over ~10 000 serial requests; the ~35 marks cost ~0.1 µs

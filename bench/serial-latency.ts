@@ -52,13 +52,18 @@ export function measureSerially(url: string, seconds: number, headers: Record<st
     };
     socket.once('connect', send);
     socket.on('error', reject);
+    // Settled already when the run ended; otherwise the server hung up mid-run.
+    socket.once('close', () => reject(new Error(`${url} closed the connection after ${count} answers`)));
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       const headEnd = pending.indexOf(HEAD_END);
       if (headEnd < 0) return;
       const head = pending.toString('latin1', 0, headEnd);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!length) return reject(new Error(`an answer without Content-Length: ${head}`));
+      if (!length) {
+        socket.destroy();
+        return reject(new Error(`an answer without Content-Length: ${head}`));
+      }
       const total = headEnd + HEAD_END.length + Number(length[1]);
       if (pending.length < total) return;
       const now = performance.now();

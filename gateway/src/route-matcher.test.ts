@@ -1,7 +1,8 @@
 import { HttpError, z } from '@switchyard/infra';
 import { describe, expect, it } from 'vitest';
 import { RouteMatcher } from './route-matcher.js';
-import { defineRoute, path, type HttpMethod } from './route-table.js';
+import { match } from 'path-to-regexp';
+import { defineRoute, path, type GatewayRoute, type HttpMethod } from './route-table.js';
 
 const route = (method: HttpMethod, routePath: string) =>
   defineRoute({
@@ -14,6 +15,11 @@ const route = (method: HttpMethod, routePath: string) =>
     auth: 'public',
     docs: { summary: routePath },
   });
+
+/** The route express's router would take: the first of the table whose path matches. */
+function firstMatching(routes: GatewayRoute[], requestPath: string): GatewayRoute | undefined {
+  return routes.find((candidate) => match(candidate.path, { sensitive: false, trailing: true })(requestPath) !== false);
+}
 
 const table = [
   route('GET', '/api/v1/users/:id'),
@@ -73,6 +79,20 @@ describe('RouteMatcher (express router rules)', () => {
     expect(items.find('GET', '/api/v1/items/new//')).toBeUndefined();
     expect(items.find('POST', '/api/v1/items/latest/x')).toBeUndefined();
     expect(items.find('POST', '/api/v1/items/lates')).toBeUndefined();
+    // Whatever the table and the spelling, the route is the first one express's matching takes.
+    const tricky = [
+      route('GET', '/api/v1/x/'),
+      route('GET', '/api/v1/x'),
+      route('GET', '/api/v1/y{/:page}'),
+      route('GET', '/api/v1/y'),
+      route('GET', '/api/v1/z'),
+      route('GET', '/api/v1/:any'),
+      route('GET', '/API/v1/Upper'),
+    ];
+    const trickyMatcher = new RouteMatcher(tricky);
+    for (const spelling of ['/api/v1/x', '/api/v1/x/', '/api/v1/x//', '/api/v1/y', '/api/v1/y/', '/api/v1/y/2', '/api/v1/Z/', '/api/v1/upper', '/api/v1/w']) {
+      expect(trickyMatcher.find('GET', spelling)?.route, spelling).toBe(firstMatching(tricky, spelling));
+    }
     // Every answer has parameters of its own: a caller adding to them changes no other answer.
     const first = items.find('GET', '/api/v1/items/new')!;
     first.params.extra = 'x';

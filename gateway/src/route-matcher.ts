@@ -44,7 +44,9 @@ export class RouteMatcher {
       const paths = new Map<string, GatewayRoute>();
       candidates.forEach((candidate, i) => {
         const { path } = candidate.route;
-        if (!isLiteral(path) || candidates.slice(0, i).some((earlier) => safeMatch(earlier, path))) return;
+        // Either spelling a request may use (one trailing slash is optional) must reach this route first.
+        const shadowed = candidates.slice(0, i).some((earlier) => safeMatch(earlier, path) || safeMatch(earlier, `${path}/`));
+        if (!isLiteral(path) || shadowed) return;
         if (!paths.has(candidate.prefix)) paths.set(candidate.prefix, candidate.route);
       });
       this.literal.set(method, paths);
