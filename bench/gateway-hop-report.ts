@@ -72,7 +72,7 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
   };
   const rows = names.map((name, i) => {
     const rs = many[name]!;
-    const bad = rs.reduce((n, r) => n + r.non2xx + r.errors, 0) + one[name]!.reduce((n, r) => n + r.non2xx + r.errors, 0);
+    const bad = rs.reduce((n, r) => n + r.non2xx + r.errors, 0) + one[name]!.reduce((n, r) => n + r.non2xx + r.errors + (r.serial?.non2xx ?? 0), 0);
     const p50 = med(one[name]!, 'p50Us');
     const p99 = med(one[name]!, 'p99Us');
     const added = i === 0 ? `— (${fmt(p50, 0)} µs)` : `${signed(p50 - directP50)} µs`;
