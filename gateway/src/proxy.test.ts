@@ -129,3 +129,65 @@ describe('an answer whose headers cannot all be set', () => {
     }
   });
 });
+
+describe("the dispatch's answer headers (ProxiedRequest.answerHeaders)", () => {
+  /** Proxies every request through `client` with an answerHeaders that counts its calls. */
+  async function gatewayFor(client: ServiceClient, route: GatewayRoute): Promise<{ server: Server; url: string; calls: () => number }> {
+    const proxy = proxyHandler(route, client, { respond: () => {} });
+    let calls = 0;
+    const server = createServer((req, res) => {
+      const answerHeaders = (_req: unknown, response: typeof res) => {
+        calls += 1;
+        response.setHeader('x-answer-headers', String(calls));
+      };
+      void proxy(req, res, { params: {}, query: '', requestId: 'r1', fromTrustedProxy: false, answerHeaders });
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${route.path}`, calls: () => calls };
+  }
+
+  it('are set once on an upstream answer, while the upstream works', async () => {
+    const upstream = createServer((_req, res) => res.end('upstream'));
+    const { client, route } = await oneInstanceRoute('echo', upstream);
+    const gateway = await gatewayFor(client, route);
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const answer = await fetch(gateway.url);
+        expect(await answer.text()).toBe('upstream');
+        // Each request's own callback ran once: the count the answer carries is the running total.
+        expect(answer.headers.get('x-answer-headers')).toBe(String(i));
+      }
+      expect(gateway.calls()).toBe(3);
+    } finally {
+      await closeAll(client, gateway.server, upstream);
+    }
+  });
+
+  it("are set once on a fallback's answer, which comes before the queued callback could run", async () => {
+    const route = defineRoute({
+      method: 'GET',
+      path: '/api/none',
+      service: 'none',
+      params: z.object({}),
+      upstreamPath: () => path`/none`,
+      auth: 'public',
+      docs: { summary: 'test route' },
+      timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
+    });
+    // No instance at all: the fallback answers from a microtask, before the event loop's check phase.
+    const client = new ServiceClient('none', new FixedInstancer('none', []), {
+      fallback: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('fallback'), fromFallback: true }),
+    });
+    const gateway = await gatewayFor(client, route);
+    try {
+      const answer = await fetch(gateway.url);
+      expect(await answer.text()).toBe('fallback');
+      expect(answer.headers.get('x-answer-headers')).toBe('1');
+      // The callback queued after the dispatch has run by now, and found them set.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(gateway.calls()).toBe(1);
+    } finally {
+      await closeAll(client, gateway.server);
+    }
+  });
+});
