@@ -96,15 +96,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 /** Asynchronous on purpose: this process keeps reading the gateway's access log while wrk runs. */
 async function wrk(url: string, connections: number, seconds: number, headers: Record<string, string> = {}): Promise<WrkResult> {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const child = spawn('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...headerArgs, url], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (err += c));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`wrk failed (${code}): ${err}`);
+  const out = await outputOf('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...headerArgs, url]);
   const us = (label: string) => {
     const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)\\b`, 'm').exec(out);
     if (!m) throw new Error(`wrk output without ${label}%: ${out}`);
@@ -123,14 +115,19 @@ async function wrk(url: string, connections: number, seconds: number, headers: R
 /** bench/serial-latency.ts in a process of its own, like wrk (this one keeps reading the gateway's log). */
 async function serialLatency(url: string, seconds: number, headers: Record<string, string> = {}): Promise<SerialLatency> {
   const headerArgs = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
-  const child = spawn(process.execPath, ['--import', 'tsx', SERIAL_LATENCY, url, String(seconds), ...headerArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(await outputOf(process.execPath, ['--import', 'tsx', SERIAL_LATENCY, url, String(seconds), ...headerArgs])) as SerialLatency;
+}
+
+/** What a load tool printed, once it exited; its stderr in the error should it fail. */
+async function outputOf(command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (err += c));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`serial-latency failed (${code}): ${err}`);
-  return JSON.parse(out) as SerialLatency;
+  if (code !== 0) throw new Error(`${command} ${args[0] ?? ''} failed (${code}): ${err}`);
+  return out;
 }
 
 /** CPU time (user + system) a process has used so far, ms (/proc, clock ticks of 10 ms). */
