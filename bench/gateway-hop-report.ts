@@ -7,6 +7,14 @@ import type { SerialLatency } from './serial-latency.js';
 import type { SerialTimeline } from './serial-timeline.js';
 import { CHANGES_SECTION, LEFT_SECTION } from './gateway-hop-findings.js';
 
+/**
+ * The row issue 11's "README form" figure was measured in: a new upstream connection per request.
+ * http-proxy-middleware ≤ 3 ran on http-proxy, whose default is `agent: false`; version 4's httpxy
+ * keeps connections alive unless told `agent: false`, so today's README form is the keep-alive one.
+ */
+export const HPM_FRESH =
+  "express + http-proxy-middleware with `agent: false`: a new upstream connection per request (http-proxy's default, so http-proxy-middleware ≤ 3's README form, the one issue 11 measured)";
+
 export interface WrkResult {
   rps: number;
   /** The proxy process's CPU time (user + system) per request served, µs. */
@@ -84,9 +92,12 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
   });
   const gw = (i: number) => med(many[names[i]!]!, 'rps');
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const fresh = names.find((name) => name === HPM_FRESH);
   const goals = [
     `Goals, tracing on (off): gateway ${fmt(gw(2) / raw, 2)}× (${fmt(gw(3) / raw, 2)}×) the raw proxy, goal 0.6×: ${verdict(gw(2) / raw >= 0.6)};`,
-    `${fmt(gw(2) / gw(4), 2)}× http-proxy-middleware's README form, goal 3×: ${verdict(gw(2) / gw(4) >= 3)};`,
+    fresh
+      ? `${fmt(gw(2) / med(many[fresh]!, 'rps'), 2)}× http-proxy-middleware with a new upstream connection per request (the form the goal was set against), goal 3×: ${verdict(gw(2) / med(many[fresh]!, 'rps') >= 3)}; ${fmt(gw(2) / gw(4), 2)}× its README form in version 4 (keep-alive);`
+      : `${fmt(gw(2) / gw(4), 2)}× http-proxy-middleware's README form, goal 3×: ${verdict(gw(2) / gw(4) >= 3)};`,
     `${fmt(gw(2) / gw(5), 2)}× it with keep-alive, goal 1.2×: ${verdict(gw(2) / gw(5) >= 1.2)};`,
     `added p50 ${signed(med(one[names[2]!]!, 'p50Us') - directP50)} µs, goal ≤ +100 µs: ${verdict(med(one[names[2]!]!, 'p50Us') - directP50 <= 100)};`,
     `added p99 ${signed(med(one[names[2]!]!, 'p99Us') - directP99)} µs (wrk's, stalls included), goal ≤ +1 000 µs: ${verdict(med(one[names[2]!]!, 'p99Us') - directP99 <= 1000)}` +
@@ -195,7 +206,11 @@ export function sectionText(table: string, timeline: string, profile: ProfileFin
 
 Goals (issue 11): gateway ≥ 0.6× the raw node:http + undici proxy with everything on; ≥ 3× express +
 http-proxy-middleware in its README form and ≥ 1.2× it with keep-alive; added p50 ≤ +100 µs and
-p99 ≤ +1 ms at 1 connection versus calling the backend directly.
+p99 ≤ +1 ms at 1 connection versus calling the backend directly. The issue measured the README form
+as "a new connection per request": http-proxy-middleware ≤ 3 ran on http-proxy, whose default agent
+is none (\`agent: false\`). Version 4, benched here, proxies through httpxy, which keeps connections
+alive with an agent of its own unless told \`agent: false\`: its README form is a keep-alive proxy
+now, and the row with \`agent: false\` is the form the 3× goal was set against.
 
 Backend: a raw \`node:http\` server answering 8 bytes, registered in Consul (the gateway finds it
 through its watcher, like any service); it also serves the bench's JWKS as the stand-in auth. Load:

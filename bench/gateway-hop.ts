@@ -19,7 +19,7 @@ import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js'
 import { listeningPort } from './listening.js';
 import { runRole } from './hop-roles.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
-import { analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
+import { HPM_FRESH, analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
 import type { SerialLatency } from './serial-latency.js';
 import { TIMELINE_PROBE, timedSerially, type SerialTimeline } from './serial-timeline.js';
@@ -39,7 +39,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The backend's Consul name (bench/hop-gateway.mjs routes /bench/hop to it by this name). */
 const BACKEND = 'hopbackend';
 /**
- * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive,raw-headers,container picks some
+ * Which contenders run: BENCH_ONLY=direct,raw,gateway,gateway-off,hpm,hpm-keepalive,raw-headers,hpm-fresh,container picks some
  * (a quick before/after of one change); only a full run (and BENCH_PROFILE not 0) profiles and
  * writes BENCHMARKS.md.
  */
@@ -228,7 +228,7 @@ async function orchestrate(): Promise<void> {
       signedIn,
     );
     await add('gateway-off', '**our gateway**, tracing off', 'gateway', { ...gatewayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: '' }, '/bench/hop', signedIn);
-    await add('hpm', 'express + http-proxy-middleware, README form (no keep-alive)', 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
+    await add('hpm', "express + http-proxy-middleware, README form (version 4: its proxy's own keep-alive agent)", 'hpm-default', { BACKEND_URL: backendUrl }, '/hop');
     await add('hpm-keepalive', 'express + http-proxy-middleware + keep-alive agent', 'hpm-keepalive', { BACKEND_URL: backendUrl }, '/hop');
     await add(
       'raw-headers',
@@ -238,6 +238,7 @@ async function orchestrate(): Promise<void> {
       '/hop',
       signedIn,
     );
+    await add('hpm-fresh', HPM_FRESH, 'hpm-fresh', { BACKEND_URL: backendUrl }, '/hop');
     // BENCH_GATEWAY_VARIANTS (a JSON list of variable sets), after the six rows the goals read:
     // the tracing-on gateway with some of its variables changed, a row each, to weigh one layer
     // at a time in the same run, e.g.

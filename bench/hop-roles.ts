@@ -54,12 +54,15 @@ export async function runRole(name: string, target: string): Promise<void> {
     });
     server.keepAliveTimeout = 60_000;
     announce(server);
-  } else if (name === 'hpm-default' || name === 'hpm-keepalive') {
+  } else if (name === 'hpm-default' || name === 'hpm-keepalive' || name === 'hpm-fresh') {
     const { default: express } = await import('express');
     const { createProxyMiddleware } = await import('http-proxy-middleware');
     const app = express();
-    const agent = name === 'hpm-keepalive' ? new HttpAgent({ keepAlive: true, maxSockets: 64 }) : undefined;
-    app.use('/', createProxyMiddleware({ target, changeOrigin: true, ...(agent ? { agent } : {}) }));
+    // README form: no agent given, so httpxy (http-proxy-middleware 4's proxy) uses its own
+    // keep-alive agent. `agent: false` is http-proxy's default, which http-proxy-middleware ≤ 3
+    // ran on: a new upstream connection per request, sent with `connection: close`.
+    const agent = name === 'hpm-keepalive' ? new HttpAgent({ keepAlive: true, maxSockets: 64 }) : name === 'hpm-fresh' ? false : undefined;
+    app.use('/', createProxyMiddleware({ target, changeOrigin: true, ...(agent !== undefined ? { agent } : {}) }));
     const server = createServer(app);
     server.keepAliveTimeout = 60_000;
     announce(server);

@@ -9,7 +9,8 @@
  * slower than 1 ms is reported beside them (the stall share wrk's p99 follows).
  *
  * Bare `node:net` and a parser of just what the bench's hop answers (a status line, headers with a
- * Content-Length, a small body), so the client's own work per request stays a few µs.
+ * Content-Length, a small body), so the client's own work per request stays a few µs. An answer
+ * with `connection: close` makes it reconnect for the next request, as wrk does.
  *
  * Usage: node --import tsx bench/serial-latency.ts <url> <seconds> [name: value ...]; prints JSON.
  */
@@ -39,41 +40,55 @@ export function measureSerially(url: string, seconds: number, headers: Record<st
   // Room for one request every 10 µs (faster than loopback allows): the run never allocates per request.
   const latencies = new Float64Array(Math.ceil(seconds * 100_000) + 1);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(target.port), target.hostname);
-    socket.setNoDelay(true);
     let count = 0;
     let non2xx = 0;
     let sentAt = 0;
-    let pending: Buffer = Buffer.alloc(0);
     const until = performance.now() + seconds * 1000;
-    const send = () => {
-      sentAt = performance.now();
-      socket.write(request);
-    };
-    socket.once('connect', send);
-    socket.on('error', reject);
-    // Settled already when the run ended; otherwise the server hung up mid-run.
-    socket.once('close', () => reject(new Error(`${url} closed the connection after ${count} answers`)));
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      const headEnd = pending.indexOf(HEAD_END);
-      if (headEnd < 0) return;
-      const head = pending.toString('latin1', 0, headEnd);
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!length) {
+    // An answer with `connection: close` (a proxy that opens a new upstream connection per request
+    // passes its upstream's on) ends its connection: the next request goes on a new one, as wrk
+    // does. Latency runs from the request's write, as wrk's does, so the connect is not in it.
+    const open = () => {
+      const socket = connect(Number(target.port), target.hostname);
+      socket.setNoDelay(true);
+      let pending: Buffer = Buffer.alloc(0);
+      let closing = false;
+      const send = () => {
+        sentAt = performance.now();
+        socket.write(request);
+      };
+      socket.once('connect', send);
+      socket.on('error', (error) => {
+        if (!closing) reject(error);
+      });
+      // Settled already when the run ended; otherwise the server hung up mid-run.
+      socket.once('close', () => {
+        if (!closing) reject(new Error(`${url} closed the connection after ${count} answers`));
+      });
+      socket.on('data', (chunk: Buffer) => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        const headEnd = pending.indexOf(HEAD_END);
+        if (headEnd < 0) return;
+        const head = pending.toString('latin1', 0, headEnd);
+        const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        if (!length) {
+          socket.destroy();
+          return reject(new Error(`an answer without Content-Length: ${head}`));
+        }
+        const total = headEnd + HEAD_END.length + Number(length[1]);
+        if (pending.length < total) return;
+        const now = performance.now();
+        if (count < latencies.length) latencies[count++] = now - sentAt;
+        if (head.charCodeAt(9) !== 0x32) non2xx += 1;
+        pending = pending.subarray(total);
+        const last = now >= until;
+        if (!last && !/\r\nconnection:\s*close/i.test(head)) return send();
+        closing = true;
         socket.destroy();
-        return reject(new Error(`an answer without Content-Length: ${head}`));
-      }
-      const total = headEnd + HEAD_END.length + Number(length[1]);
-      if (pending.length < total) return;
-      const now = performance.now();
-      if (count < latencies.length) latencies[count++] = now - sentAt;
-      if (head.charCodeAt(9) !== 0x32) non2xx += 1;
-      pending = pending.subarray(total);
-      if (now < until) return send();
-      socket.destroy();
-      resolve(summarise(latencies.subarray(0, count), non2xx));
-    });
+        if (last) resolve(summarise(latencies.subarray(0, count), non2xx));
+        else open();
+      });
+    };
+    open();
   });
 }
 
