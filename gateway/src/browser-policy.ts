@@ -30,6 +30,9 @@ const DATA_POLICY: ReadonlyArray<readonly [string, string]> = [
   ['x-frame-options', 'DENY'],
 ];
 
+/** The data policy as name, value pairs, for a header block written in one `res.writeHead` (proxy.ts). */
+export const DATA_POLICY_PAIRS: readonly string[] = DATA_POLICY.flat();
+
 /** The headers of every answer that is data: the route table's, the OpenAPI document, errors. */
 export function dataSecurityHeaders(): HeaderStep {
   return (_req, res, next) => {

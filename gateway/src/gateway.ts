@@ -1,5 +1,5 @@
 import { runService, type ServiceClient } from '@switchyard/infra';
-import { corsPolicy, dataSecurityHeaders, documentSecurityHeaders } from './browser-policy.js';
+import { DATA_POLICY_PAIRS, corsPolicy, dataSecurityHeaders, documentSecurityHeaders } from './browser-policy.js';
 import { gatewayConfigShape } from './config.js';
 import { DOCS_PATHS, mountDocs } from './docs/docs-page.js';
 import { openApiDocument } from './openapi.js';
@@ -73,6 +73,7 @@ export function startGateway(routes: readonly GatewayRoute[]): Promise<void> {
           gatewayId: ctx.serviceId,
           fromTrustedProxy,
           securityHeaders: dataPolicy,
+          securityHeaderPairs: DATA_POLICY_PAIRS,
           cors,
           admitClient: (req) => limits.admitClient(req),
           tokens: verifier,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FixedInstancer, ServiceClient, z, type Logger } from '@switchyard/infra';
@@ -130,40 +130,65 @@ describe('an answer whose headers cannot all be set', () => {
   });
 });
 
-describe("the dispatch's answer headers (ProxiedRequest.answerHeaders)", () => {
-  /** Proxies every request through `client` with an answerHeaders that counts its calls. */
-  async function gatewayFor(client: ServiceClient, route: GatewayRoute): Promise<{ server: Server; url: string; calls: () => number }> {
-    const proxy = proxyHandler(route, client, { respond: () => {} });
-    let calls = 0;
+describe("the dispatch's answer headers (ProxiedRequest.answerHeaderPairs)", () => {
+  /**
+   * Proxies every request through `client` as the dispatch does: its answer headers as pairs
+   * (counted) for a header block, and set one by one (counted apart) for an answer of the gateway's.
+   */
+  async function gatewayFor(client: ServiceClient, route: GatewayRoute): Promise<{ server: Server; url: string; pairs: () => number; set: () => number }> {
+    let pairs = 0;
+    let set = 0;
+    const respond = (error: unknown, _req: unknown, res: ServerResponse) => {
+      res.statusCode = 502;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: { message: (error as Error).message } }));
+    };
+    const proxy = proxyHandler(route, client, { respond });
     const server = createServer((req, res) => {
-      const answerHeaders = (_req: unknown, response: typeof res) => {
-        calls += 1;
-        response.setHeader('x-answer-headers', String(calls));
+      const answerHeaderPairs = (servedBy: string, into: string[]) => {
+        pairs += 1;
+        into.push('x-served-by', servedBy, 'x-answer-headers', String(pairs), 'x-frame-options', 'DENY', 'x-gateway', 'gateway-1');
       };
-      void proxy(req, res, { params: {}, query: '', requestId: 'r1', fromTrustedProxy: false, answerHeaders });
+      const answerHeaders = (_req: unknown, response: ServerResponse) => {
+        set += 1;
+        response.setHeader('x-served-by', 'gateway-1');
+        response.setHeader('x-gateway', 'gateway-1');
+        response.setHeader('x-frame-options', 'DENY');
+      };
+      proxy(req, res, { params: {}, query: '', requestId: 'r1', fromTrustedProxy: false, answerHeaderPairs, answerHeaders }).catch((error: unknown) => respond(error, req, res));
     }).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${route.path}`, calls: () => calls };
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${route.path}`, pairs: () => pairs, set: () => set };
   }
 
-  it('are set once on an upstream answer, while the upstream works', async () => {
-    const upstream = createServer((_req, res) => res.end('upstream'));
+  it("go into an upstream answer's header block once, where the upstream's own header of a name wins", async () => {
+    const upstream = createServer((_req, res) => {
+      res.setHeader('x-frame-options', 'SAMEORIGIN');
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.end('upstream');
+    });
     const { client, route } = await oneInstanceRoute('echo', upstream);
     const gateway = await gatewayFor(client, route);
     try {
       for (let i = 1; i <= 3; i++) {
         const answer = await fetch(gateway.url);
         expect(await answer.text()).toBe('upstream');
-        // Each request's own callback ran once: the count the answer carries is the running total.
+        // Each request's own call ran once: the count the answer carries is the running total.
         expect(answer.headers.get('x-answer-headers')).toBe(String(i));
+        expect(answer.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+        expect(answer.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+        expect(answer.headers.get('x-served-by')).toBe('echo-1');
+        expect(answer.headers.get('x-gateway')).toBe('gateway-1');
+        expect(answer.headers.get('content-length')).toBe('8');
       }
-      expect(gateway.calls()).toBe(3);
+      expect(gateway.pairs()).toBe(3);
+      expect(gateway.set()).toBe(0);
     } finally {
       await closeAll(client, gateway.server, upstream);
     }
   });
 
-  it("are set once on a fallback's answer, which comes before the queued callback could run", async () => {
+  it("go into a fallback's answer the same way", async () => {
     const route = defineRoute({
       method: 'GET',
       path: '/api/none',
@@ -174,7 +199,6 @@ describe("the dispatch's answer headers (ProxiedRequest.answerHeaders)", () => {
       docs: { summary: 'test route' },
       timeouts: { attemptTimeoutMs: 1_000, deadlineMs: 2_000 },
     });
-    // No instance at all: the fallback answers from a microtask, before the event loop's check phase.
     const client = new ServiceClient('none', new FixedInstancer('none', []), {
       fallback: () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('fallback'), fromFallback: true }),
     });
@@ -183,11 +207,58 @@ describe("the dispatch's answer headers (ProxiedRequest.answerHeaders)", () => {
       const answer = await fetch(gateway.url);
       expect(await answer.text()).toBe('fallback');
       expect(answer.headers.get('x-answer-headers')).toBe('1');
-      // The callback queued after the dispatch has run by now, and found them set.
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(gateway.calls()).toBe(1);
+      expect(answer.headers.get('x-served-by')).toBe('none');
+      expect(gateway.pairs()).toBe(1);
     } finally {
       await closeAll(client, gateway.server);
+    }
+  });
+
+  it("are set one by one on the gateway's own answer when the upstream's is lost before its first byte, with nothing of the upstream's", async () => {
+    const upstream = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100', 'set-cookie': 'session=upstream', 'x-upstream-only': 'yes' });
+      res.flushHeaders();
+      setImmediate(() => res.destroy());
+    });
+    const { client, route } = await oneInstanceRoute('echo', upstream);
+    const gateway = await gatewayFor(client, route);
+    try {
+      const answer = await fetch(gateway.url);
+      expect(answer.status).toBe(502);
+      expect(answer.headers.get('set-cookie')).toBe(null);
+      expect(answer.headers.get('x-upstream-only')).toBe(null);
+      expect(answer.headers.get('x-served-by')).toBe('gateway-1');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(gateway.set()).toBe(1);
+    } finally {
+      await closeAll(client, gateway.server, upstream);
+    }
+  });
+
+  it("answer a header node refuses with the gateway's own answer, nothing of the upstream's on it", async () => {
+    const upstream = createServer((_req, res) => {
+      res.setHeader('set-cookie', 'session=upstream');
+      res.end('upstream');
+    });
+    const { client, route } = await oneInstanceRoute('echo', upstream);
+    const gateway = await gatewayFor(client, route);
+    // Node refuses some header values (ERR_INVALID_CHAR); this stands in for one of them.
+    gateway.server.prependListener('request', (_req: unknown, res: ServerResponse) => {
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.writeHead = ((status: number, headers?: unknown) => {
+        if (Array.isArray(headers) && headers.includes('set-cookie')) throw new TypeError('invalid header value');
+        return writeHead(status, headers);
+      }) as typeof res.writeHead;
+    });
+    try {
+      const answer = await fetch(gateway.url);
+      expect(answer.status).toBe(502);
+      expect(await answer.json()).toMatchObject({ error: { message: expect.stringContaining('invalid header value') } });
+      expect(answer.headers.get('set-cookie')).toBe(null);
+      expect(answer.headers.get('x-served-by')).toBe('gateway-1');
+      expect(gateway.set()).toBe(1);
+    } finally {
+      await closeAll(client, gateway.server, upstream);
     }
   });
 });

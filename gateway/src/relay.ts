@@ -32,6 +32,14 @@ export interface RelayedCall {
   gatewayServedBy: ReturnType<ServerResponse['getHeader']>;
   /** The gateway's own headers the upstream's overwrote, as name, value, name, value...; mostly none. */
   overwritten: unknown[] | undefined;
+  /**
+   * The answer's whole header block as name, value pairs, when none of it is on the response yet
+   * (proxy.ts): written with `res.writeHead` just before the first byte, so until then the answer
+   * can still become the gateway's own.
+   */
+  headerBlock?: Array<string | string[]>;
+  /** Sets the gateway's own headers on such an answer of the gateway's (the dispatch's ProxiedRequest). */
+  proxied?: { answerHeaders?: (req: IncomingMessage, res: ServerResponse) => void };
 }
 
 /**
@@ -54,8 +62,6 @@ export interface RelayedCall {
  * waits for data (server-sent events between events) never starts the clock.
  */
 export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGone: Cancellation, options: RelayOptions, call: RelayedCall): void {
-  // Server-sent events: the client learns at once that the stream is open, before the first event.
-  if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
   const body = answer.body;
   const { logger, stallMs, respond } = options;
   // One object per request: the sink's methods, and the response's two listeners. Its methods are
@@ -74,12 +80,21 @@ export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGo
     stall: undefined as NodeJS.Timeout | undefined,
     /** What the response still held unsent when the stall clock last started. */
     unsentMark: 0,
+    /** The header block still to write (RelayedCall.headerBlock), until the first byte. */
+    block: call.headerBlock,
+    /** Writes the header block; throws what writeHead refuses (a header node will not send). */
+    head() {
+      const block = relay.block!;
+      relay.block = undefined;
+      res.writeHead(res.statusCode, block);
+    },
     settle() {
       relay.settled = true;
       if (relay.stall) clearTimeout(relay.stall);
       res.off('drain', relay.drain).off('close', relay.clientClosed);
     },
     write(chunk: Buffer) {
+      if (relay.block) relay.head();
       if (relay.paused) {
         // A chunk already on its way when the pause came (a held body's next): it adds to the
         // backlog, not to the client's progress.
@@ -99,14 +114,19 @@ export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGo
     },
     end(lastChunk?: Buffer) {
       relay.settle();
+      if (relay.block) relay.head();
       res.end(lastChunk);
     },
     fail(error: Error) {
       relay.settle();
       if (respond && !res.headersSent && !res.destroyed && !clientGone.aborted) {
         // Nothing of the upstream's answer reached the client yet (headers go out with the first
-        // byte): it gets the gateway's 502 naming the service, not a cut connection.
-        restoreGatewayHeaders(res, call);
+        // byte): it gets the gateway's 502 naming the service, not a cut connection. A header
+        // block never written left nothing of the upstream's on the response.
+        if (call.headerBlock) {
+          relay.block = undefined;
+          call.proxied?.answerHeaders?.(call.req, res);
+        } else restoreGatewayHeaders(res, call);
         respond(new UpstreamAnswerLost(call.service, call.idempotent, error), call.req, res);
         return;
       }
@@ -144,8 +164,18 @@ export function relayBody(answer: RelayedResponse, res: ServerResponse, clientGo
   };
   res.on('drain', relay.drain).on('close', relay.clientClosed);
   // The client may have left before the relay began (its close event is gone by now).
-  if (res.closed || res.destroyed) relay.clientClosed();
-  else body.deliver(relay);
+  if (res.closed || res.destroyed) return relay.clientClosed();
+  // Server-sent events: the client learns at once that the stream is open, before the first event.
+  if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    try {
+      if (relay.block) relay.head();
+      res.flushHeaders();
+    } catch (error) {
+      body.abort();
+      return relay.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  body.deliver(relay);
 }
 
 /** A relay's log fields: never the query string, which may carry secrets. */

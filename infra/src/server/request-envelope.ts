@@ -31,6 +31,12 @@ export interface RequestRecord {
    * these setHeader calls are not on the path to the upstream).
    */
   identify(res: ServerResponse): void;
+  /**
+   * The same identity headers as name, value pairs appended to `into`, `servedBy` as
+   * `x-served-by`: for a dispatch that writes its answer's header block in one `res.writeHead`
+   * with a flat list, rather than header by header (the gateway's proxy, for an upstream's answer).
+   */
+  identityHeaderPairs(into: string[], servedBy: string): void;
 }
 
 /** What every record of one envelope shares. */
@@ -53,6 +59,11 @@ class EnvelopeRecord implements RequestRecord {
     res.setHeader('x-served-by', this.identity.serviceId());
     res.setHeader('x-request-id', this.requestId);
     if (this.identity.state.draining) res.setHeader('connection', 'close');
+  }
+
+  identityHeaderPairs(into: string[], servedBy: string): void {
+    into.push('x-served-by', servedBy, 'x-request-id', this.requestId);
+    if (this.identity.state.draining) into.push('connection', 'close');
   }
 }
 
