@@ -27,8 +27,8 @@ export interface RequestRecord {
   /**
    * Sets the identity headers on the answer: `x-served-by`, `x-request-id`, and `connection:
    * close` while the instance drains. Called before express serves a request; a dispatch that
-   * takes one calls it before it answers (the gateway: once its upstream request is written, so
-   * these setHeader calls are not on the path to the upstream).
+   * takes one calls it (or identityHeaderPairs) before it answers, not before its upstream call:
+   * these headers are not on the path to the upstream.
    */
   identify(res: ServerResponse): void;
   /**
