@@ -104,7 +104,7 @@ export function resultTable(names: string[], many: Record<string, WrkResult[]>, 
       (perRequest(names[2]!) && directPerRequest ? ` (per request, nothing added: ${signed(perRequest(names[2]!)!.p99Us - directPerRequest.p99Us)} µs).` : '.'),
   ].join(' ');
   const cpuOf = (name: string) => median(many[name]!.map((r) => r.cpuUsPerRequest ?? 0));
-  // After the six fixed rows: the gateway as the container runs it, then BENCH_BASELINE's (the same gateway at an earlier commit).
+  // After the eight fixed rows: the gateway as the container runs it, then BENCH_BASELINE's (the same gateway at an earlier commit).
   const container = names.find((name) => name.includes('as the container runs it'));
   const compiled = container
     ? ` As the container runs it (tsc's output, the image's flags): ${fmt(med(many[container]!, 'rps') / raw, 2)}× the raw proxy, ${fmt(cpuOf(container), 0)} µs CPU per request (tsx: ${fmt(cpuOf(names[2]!), 0)} µs).`

@@ -239,7 +239,7 @@ async function orchestrate(): Promise<void> {
       signedIn,
     );
     await add('hpm-fresh', HPM_FRESH, 'hpm-fresh', { BACKEND_URL: backendUrl }, '/hop');
-    // BENCH_GATEWAY_VARIANTS (a JSON list of variable sets), after the six rows the goals read:
+    // BENCH_GATEWAY_VARIANTS (a JSON list of variable sets), after the eight rows the goals read:
     // the tracing-on gateway with some of its variables changed, a row each, to weigh one layer
     // at a time in the same run, e.g.
     // [{"ACCESS_LOG":"false"},{"RATE_LIMIT_PER_MINUTE":"0","RATE_LIMIT_USER_PER_MINUTE":"0"}].
