@@ -10,7 +10,7 @@ import {
 } from '@switchyard/infra';
 import { hasBody, rawRequestBody } from './body.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
-import { relayBody, restoreGatewayHeaders, type RelayOptions } from './relay.js';
+import { relayBody, restoreGatewayHeaders, type RelayedCall, type RelayOptions } from './relay.js';
 import type { GatewayRoute } from './route-table.js';
 import { validateBody, validateQuery } from './validation.js';
 
@@ -142,7 +142,7 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
     }
     copying = undefined;
     // infra stamped the gateway's own id as x-served-by; the client wants the upstream's.
-    res.setHeader('x-served-by', firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? exchange.service);
+    res.setHeader('x-served-by', upstreamServedBy(answer, exchange.service));
     const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
     if (length !== undefined) res.setHeader('content-length', length);
   } catch (error) {
@@ -154,17 +154,7 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
   }
   // A bodiless answer (HEAD, 204, 304) is delivered all the same: its end ends the response,
   // and the upstream attempt with it.
-  const { req, route, call } = exchange;
-  relayBody(answer, res, exchange.clientGone, options, {
-    req,
-    service: exchange.service,
-    path: exchange.upstreamPath,
-    requestId: call.requestId,
-    idempotent: route.idempotent ?? idempotentByMethod(route.method),
-    upstreamHeaders: headers!,
-    gatewayServedBy,
-    overwritten,
-  });
+  relayBody(answer, res, exchange.clientGone, options, relayedCall(exchange, headers!, gatewayServedBy, overwritten, undefined));
 }
 
 /**
@@ -175,10 +165,10 @@ function deliverAnswer(answer: RelayedResponse, exchange: AnswerExchange): void 
  * as when they were set one by one.
  */
 function deliverAsBlock(answer: RelayedResponse, exchange: AnswerExchange): void {
-  const { req, res, route, call } = exchange;
+  const { res, call } = exchange;
   const upstream = clientResponseHeaders(answer.headers);
   const block: Array<string | string[]> = [];
-  const servedBy = firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? exchange.service;
+  const servedBy = upstreamServedBy(answer, exchange.service);
   if (call.answerHeaderPairs) {
     const own = block as string[];
     call.answerHeaderPairs(servedBy, own);
@@ -194,21 +184,37 @@ function deliverAsBlock(answer: RelayedResponse, exchange: AnswerExchange): void
   const length = relayedContentLength(answer.status, firstValue(answer.headers['content-length']));
   if (length !== undefined) block.push('content-length', length);
   res.statusCode = answer.status;
-  relayBody(answer, res, exchange.clientGone, exchange.options, {
-    req,
-    service: exchange.service,
-    path: exchange.upstreamPath,
-    requestId: call.requestId,
-    idempotent: route.idempotent ?? idempotentByMethod(route.method),
-    upstreamHeaders: NO_HEADERS,
-    gatewayServedBy: undefined,
-    overwritten: undefined,
-    headerBlock: block,
-    proxied: call,
-  });
+  relayBody(answer, res, exchange.clientGone, exchange.options, relayedCall(exchange, NO_HEADERS, undefined, undefined, block));
 }
 
 const NO_HEADERS: Record<string, never> = {};
+
+/** The instance that really answered, as `x-served-by` tells the client. */
+function upstreamServedBy(answer: RelayedResponse, service: string): string {
+  return firstValue(answer.headers['x-served-by']) ?? answer.instance?.id ?? service;
+}
+
+/** What the relay needs of the request, in one shape whichever way the headers go out. */
+function relayedCall(
+  { req, route, call, service, upstreamPath }: AnswerExchange,
+  upstreamHeaders: RelayedCall['upstreamHeaders'],
+  gatewayServedBy: RelayedCall['gatewayServedBy'],
+  overwritten: RelayedCall['overwritten'],
+  headerBlock: RelayedCall['headerBlock'],
+): RelayedCall {
+  return {
+    req,
+    service,
+    path: upstreamPath,
+    requestId: call.requestId,
+    idempotent: route.idempotent ?? idempotentByMethod(route.method),
+    upstreamHeaders,
+    gatewayServedBy,
+    overwritten,
+    headerBlock,
+    proxied: call,
+  };
+}
 
 /**
  * The request headers sent upstream for `req`: its end-to-end headers plus the forwarding facts
