@@ -273,11 +273,14 @@ function get(url: string, headers: Record<string, string>): Promise<number> {
 /** `count` GETs over CONNECTIONS connections; every one must answer 200. */
 async function load(url: string, headers: Record<string, string>, count: number): Promise<void> {
   let next = 0;
-  let failed = 0;
+  const failed: number[] = [];
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (next++ < count) if ((await get(url, headers)) !== 200) failed += 1;
+    while (next++ < count) {
+      const status = await get(url, headers);
+      if (status !== 200) failed.push(status);
+    }
   }));
-  if (failed) throw new Error(`${failed} of ${count} requests to ${url} did not answer 200`);
+  if (failed.length) throw new Error(`${failed.length} of ${count} requests to ${url} did not answer 200 (statuses ${failed.join(', ')})`);
 }
 
 async function waitAnswering(url: string, headers: Record<string, string>): Promise<void> {

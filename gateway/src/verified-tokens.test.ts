@@ -80,4 +80,36 @@ describe('VerifiedTokens', () => {
     expect(tokens.recall(b)).toBeDefined();
     expect(tokens.recall(c)).toBeDefined();
   });
+
+  it('tells apart tokens that end alike (the memory is keyed by their last characters): never one user for another', async () => {
+    let calls = 0;
+    const byToken = { verify: async (value: string): Promise<AuthenticatedUser> => ({ id: `user-${++calls}-${value.slice(0, 1)}`, sessionId: 's' }) };
+    const tokens = new VerifiedTokens(byToken);
+    // Another first segment, the same payload and signature: the same last characters.
+    const shared = token(inAnHour());
+    const [a, b] = ['A', 'B'].map((first) => `${first}${shared.slice(shared.indexOf('.'))}`) as [string, string];
+    const userA = await tokens.verify(a);
+    expect(tokens.recall(b)).toBeUndefined();
+    expect(tokens.recallHeader(`Bearer ${b}`)).toBeUndefined();
+    const userB = await tokens.verify(b);
+    expect(userB.id).not.toBe(userA.id);
+    // b took a's place: a is verified again, and each token only ever answers with its own user.
+    expect(tokens.recall(b)).toEqual(userB);
+    expect(tokens.recallHeader(`Bearer ${b}`)).toEqual(userB);
+    expect(tokens.recall(a)).toBeUndefined();
+    expect(tokens.recallHeader(`Bearer ${a}`)).toBeUndefined();
+    expect(await tokens.verify(a)).not.toEqual(userB);
+    expect(calls).toBe(3);
+  });
+
+  it('answers a header only when all of it is `Bearer ` and the remembered token', async () => {
+    const tokens = new VerifiedTokens(fakeVerifier());
+    const value = token(inAnHour());
+    const user = await tokens.verify(value);
+    expect(tokens.recallHeader(`Bearer ${value}`)).toEqual(user);
+    // The same last characters, with another start: the key matches, the comparison does not.
+    for (const header of [`Bearer x${value}`, `Bearer ${value.slice(1)}`, `Token ${value}`, value.slice(-40)]) {
+      expect(tokens.recallHeader(header), header).toBeUndefined();
+    }
+  });
 });

@@ -12,6 +12,10 @@ import type { AuthenticatedUser } from '@switchyard/infra';
 import type { AccessTokenVerifier } from './access-token.js';
 
 interface Remembered {
+  /** The token, compared whole on every lookup: the map's key is only its tail. */
+  token: string;
+  /** `Bearer <token>`, flat, for the header as clients send it. */
+  header: string;
   user: AuthenticatedUser;
   /** Epoch ms after which the token is verified again. */
   until: number;
@@ -23,6 +27,17 @@ export interface VerifiedTokensOptions {
   /** Tokens remembered at most (default 10 000, a few MB); the oldest go first. */
   maxEntries?: number;
 }
+
+/**
+ * Characters of a token's end the memory is keyed by. A Map lookup hashes its key, and a key of
+ * the whole token hashed ~300 bytes on every request (~4 500 instructions, 1.8 % of a proxied
+ * request's; BENCHMARKS.md "Gateway hop"): the end of a JWS is its signature, which differs from
+ * one token to the next, so 32 of its characters tell tokens apart as well as the whole does. The
+ * entry holds the whole token, compared on every hit, so two tokens that share an end only take
+ * each other's place: neither is ever answered with the other's user.
+ */
+const KEY_LENGTH = 32;
+const keyOf = (value: string) => value.slice(-KEY_LENGTH);
 
 export class VerifiedTokens implements AccessTokenVerifier {
   private readonly remembered = new Map<string, Remembered>();
@@ -39,11 +54,8 @@ export class VerifiedTokens implements AccessTokenVerifier {
 
   /** The user of a token verified within the last `ttlMs` and not expired; undefined otherwise. */
   recall(token: string): AuthenticatedUser | undefined {
-    const entry = this.remembered.get(token);
-    if (!entry) return undefined;
-    if (entry.until > Date.now()) return entry.user;
-    this.remembered.delete(token);
-    return undefined;
+    const entry = this.remembered.get(keyOf(token));
+    return entry !== undefined && entry.token === token ? this.unexpired(entry) : undefined;
   }
 
   /**
@@ -54,7 +66,10 @@ export class VerifiedTokens implements AccessTokenVerifier {
    * spelling (another case, more spaces) misses and goes through bearerToken as before.
    */
   recallHeader(header: string | undefined): AuthenticatedUser | undefined {
-    return header !== undefined && header.startsWith('Bearer ') ? this.recall(header.slice(7)) : undefined;
+    if (header === undefined) return undefined;
+    // The header ends as its token does: the same key, then the whole header compared.
+    const entry = this.remembered.get(keyOf(header));
+    return entry !== undefined && entry.header === header ? this.unexpired(entry) : undefined;
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
@@ -63,13 +78,31 @@ export class VerifiedTokens implements AccessTokenVerifier {
     return user;
   }
 
+  private unexpired(entry: Remembered): AuthenticatedUser | undefined {
+    if (entry.until > Date.now()) return entry.user;
+    this.remembered.delete(keyOf(entry.token));
+    return undefined;
+  }
+
   private remember(token: string, user: AuthenticatedUser): void {
-    if (this.remembered.has(token)) return;
+    // Shorter than a key, `Bearer <token>` would not end with the token's key: not remembered
+    // (no JWS is that short; such a token is verified every time).
+    if (token.length < KEY_LENGTH) return;
+    const key = keyOf(token);
+    if (this.remembered.get(key)?.token === token) return;
     const expiresAt = expiryOf(token);
     if (expiresAt === undefined) return;
-    if (this.remembered.size >= this.maxEntries) this.remembered.delete(this.remembered.keys().next().value!);
-    this.remembered.set(token, { user, until: Math.min(Date.now() + this.ttlMs, expiresAt) });
+    if (!this.remembered.has(key) && this.remembered.size >= this.maxEntries) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(key, { token, header: bearerHeader(token), user, until: Math.min(Date.now() + this.ttlMs, expiresAt) });
   }
+}
+
+/**
+ * `Bearer <token>` as one flat string. A `+` or template concatenation is a rope (V8's ConsString),
+ * which every comparison with a header would walk again; a join writes one sequential string.
+ */
+function bearerHeader(token: string): string {
+  return ['Bearer ', token].join('');
 }
 
 /** `exp` (epoch ms) of a token that just verified (so its payload is well-formed JSON); undefined if absent. */
