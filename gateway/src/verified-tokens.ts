@@ -24,7 +24,7 @@ interface Remembered {
 export interface VerifiedTokensOptions {
   /** How long a verdict is reused (default 30 s). */
   ttlMs?: number;
-  /** Tokens remembered at most (default 10 000, a few MB); the oldest go first. */
+  /** Tokens remembered at most (default 10 000: each entry holds its token and its header, ~1 KB, so up to ~10 MB); the oldest go first. */
   maxEntries?: number;
 }
 
