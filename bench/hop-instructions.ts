@@ -80,6 +80,16 @@ const rows: Row[] = [
 const only = process.env.BENCH_ROWS?.split(',').map(Number);
 // BENCH_NODE_FLAGS=--perf-basic-prof names the JIT's code in /tmp/perf-<pid>.map, to read the count by JS function.
 const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+/**
+ * Node's flags under valgrind, every row. V8's memory reducer starts full collections when the
+ * heap's allocation rate per second of the clock falls low, taking the process for idle. Under
+ * valgrind a loaded proxy allocates ~25× slower by the clock, so the reducer collected again and
+ * again inside the counted window, the more the slower the machine: on a slow day the same gateway
+ * counted 334 K and 436 K per request with it (garbage collection ~55 K, and the compilers
+ * re-optimising what the collections flushed), 251 K and 262 K without (collection ~2 K), as on a
+ * fast day with it. A real run under this load never looks idle, so the count leaves it out.
+ */
+const VALGRIND_NODE_FLAGS = ['--no-memory-reducer'];
 const counts = new Map<Row, number[]>(rows.map((row) => [row, []]));
 const layers = new Map<Row, Map<string, number>>();
 const allocations = new Map<Row, number[]>(rows.map((row) => [row, []]));
@@ -109,7 +119,7 @@ if (!only) report();
 async function countRow(row: Row, round: number): Promise<{ perRequest: number; byLayer: Map<string, number> }> {
   const out = join(tree, `callgrind-${round}-${rows.indexOf(row)}.out`);
   rmSync(out, { force: true });
-  const proxy = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...nodeFlags, ...row.args], row.env);
+  const proxy = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...VALGRIND_NODE_FLAGS, ...nodeFlags, ...row.args], { ...row.env, BENCH_HOP_UNDER_VALGRIND: '1' });
   try {
     const url = `http://127.0.0.1:${proxy.port}${row.path}`;
     const headers: Record<string, string> = row.signedIn ? { authorization: `Bearer ${token}` } : {};
@@ -214,19 +224,19 @@ Instructions one proxied request costs the proxy's process (user space, all thre
 kernel's socket work), counted by valgrind's callgrind after ${WARM} warm-up requests, over
 ${REQUESTS} requests on ${CONNECTIONS} keep-alive connections; ${ROUNDS} rounds, min and median. Same
 backend, route, token and settings as "Gateway hop" (rate limits in Redis, access log, metrics,
-token check on an authenticated route); the gateway is tsc's output on plain node. A count does
-not move with the machine's load, but it does move with what V8 decides by the clock: on the
-machine this bench was written on, counts repeated within ~3 %; on another (2026-11-27, evening)
-the same gateway code counted from 340 K to 540 K, as full collections, code flushing and
-re-optimisation (the V8 runtime and compilers rows) fell inside the counted window or not.
-Compare the layers, not only the totals, and judge memory by the last column.
-Under valgrind the proxy runs ~25× slower, so work that comes with time rather than requests
-(Consul's health checks, the watcher's queries, the span export every 5 s, V8 recompiling after
-it) weighs ~25× more per request than in a real run: the tracing-on rows overstate tracing.
-So does garbage collection: at valgrind's pace V8 also makes full collections (mark-compact;
-likely its memory reducer, which acts on a low allocation rate per second) where a run without
-valgrind made ${fullCollections} over the same rows' ${WARM}-request windows, so a count's GC share
-depends on whether one fell inside its ${REQUESTS} requests. The last column
+token check on an authenticated route); the gateway is tsc's output on plain node, run under
+valgrind with \`--no-memory-reducer\` (every row). A count does not move with the machine's load,
+but it does move with what V8 decides by the clock. Under valgrind the proxy runs ~25× slower, so
+V8's memory reducer, which starts full collections when the allocation rate per second is low,
+took the loaded proxy for idle: on a slow day (2026-11-29) the same gateway counted 334 K and 436 K
+per request with it, ~55 K of them garbage collection and more the compilers re-optimising what the
+collections flushed, and 251 K and 262 K without it (collection ~2 K), where a fast day had counted
+~254 K with it. A real run under load never looks idle to it, so the count leaves it out. Other
+work that comes with time rather than requests (Consul's health checks, the watcher's queries,
+the span export, V8 recompiling after it) still weighs ~25× more per request than in a real run:
+the tracing-on rows overstate tracing. A run without valgrind made ${fullCollections} full
+collections over the same rows' ${WARM}-request windows, so a count's GC share depends on whether
+one fell inside its ${REQUESTS} requests. Compare the layers, not only the totals. The last column
 is the steadier figure for memory: bytes allocated per request as V8's \`--trace-gc\` accounts them,
 over ${WARM} requests after ${WARM} warm-up ones, in a run without valgrind.
 
@@ -259,11 +269,14 @@ async function register(name: string, port: number): Promise<string> {
   return id;
 }
 
-function get(url: string, headers: Record<string, string>): Promise<number> {
+/** A GET's status, and for any other than 200 the start of its body (the gateway's error code). */
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const call = request(url, { agent, headers }, (answer) => {
-      answer.resume();
-      answer.once('end', () => resolve(answer.statusCode!));
+      let body = '';
+      if (answer.statusCode === 200) answer.resume();
+      else answer.on('data', (chunk: Buffer) => void (body = (body + chunk.toString()).slice(0, 200)));
+      answer.once('end', () => resolve({ status: answer.statusCode!, body }));
     });
     call.once('error', reject);
     call.end();
@@ -273,21 +286,21 @@ function get(url: string, headers: Record<string, string>): Promise<number> {
 /** `count` GETs over CONNECTIONS connections; every one must answer 200. */
 async function load(url: string, headers: Record<string, string>, count: number): Promise<void> {
   let next = 0;
-  const failed: number[] = [];
+  const failed: string[] = [];
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
     while (next++ < count) {
-      const status = await get(url, headers);
-      if (status !== 200) failed.push(status);
+      const { status, body } = await get(url, headers);
+      if (status !== 200) failed.push(`${status} ${body}`);
     }
   }));
-  if (failed.length) throw new Error(`${failed.length} of ${count} requests to ${url} did not answer 200 (statuses ${failed.join(', ')})`);
+  if (failed.length) throw new Error(`${failed.length} of ${count} requests to ${url} did not answer 200:\n${failed.join('\n')}`);
 }
 
 async function waitAnswering(url: string, headers: Record<string, string>): Promise<void> {
   // Under valgrind start-up takes tens of seconds: poll until it answers 200.
   let last: unknown;
   for (let i = 0; i < 1_200; i++) {
-    last = await get(url, headers).catch((error: Error) => error.message);
+    last = await get(url, headers).then(({ status }) => status, (error: Error) => error.message);
     if (last === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
