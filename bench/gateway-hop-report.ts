@@ -43,11 +43,12 @@ export function timelineTable(names: string[], timelines: Record<string, Array<S
     .filter((name) => timelines[name])
     .map((name) => {
       const ts = timelines[name]!;
-      return `| ${name} | ${fmt(median(ts.map((t) => t.p50Us)), 0)} µs | ${cell(ts.map((t) => t.inUs))} | ${cell(ts.map((t) => t.upstreamUs))} | ${cell(ts.map((t) => t.answerUs))} | ${fmt(median(ts.map((t) => t.n)), 0)} |`;
+      const overtaken = ts.reduce((n, t) => n + t.overtaken, 0);
+      return `| ${name} | ${fmt(median(ts.map((t) => t.p50Us)), 0)} µs | ${cell(ts.map((t) => t.inUs))} | ${cell(ts.map((t) => t.upstreamUs))} | ${cell(ts.map((t) => t.answerUs))} | ${cell(ts.map((t) => t.afterUs))} | ${overtaken} | ${fmt(median(ts.map((t) => t.n)), 0)} |`;
     });
   return [
-    '| path | p50 at 1 connection (this pass) | request in → upstream write | upstream write → answer parsed | answer parsed → written to the client (res.end returned) | requests timed per round |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| path | p50 at 1 connection (this pass) | request in → upstream write | upstream write → answer parsed | answer parsed → written to the client (res.end returned) | after res.end: the rest of that turn | next request in first (all rounds) | requests timed per round |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
@@ -247,10 +248,16 @@ node's diagnostics channels for the server's request start, undici's write of th
 upstream and undici's parse of the answer's headers, and the moment the proxy's \`res.end()\`
 returned, having written the answer to the client's socket). Recorded in a pass of its own after
 the rounds (the probe is inert until then), ${ROUNDS} rounds of ${Math.max(2, Math.round(SECONDS / 2))} s, only while one request is in the
-proxy; medians of each round's median (the probe's own cost, three channel messages and a wrapped
-\`res.end()\` per request, is in them). The middle stretch is the backend's turn and the wake-ups
+proxy; medians of each round's median (the probe's own cost, three channel messages, a wrapped
+\`res.end()\` and an immediate per request, is in them). The middle stretch is the backend's turn and the wake-ups
 on both sides, so it is the proxy's own only in what it adds to the raw proxy's; express +
-http-proxy-middleware sends through node's http client, which the probe does not see.
+http-proxy-middleware sends through node's http client, which the probe does not see. "After
+res.end" is the work the proxy still does once the answer is on the client's socket (a
+\`setImmediate\` queued at \`res.end()\` runs once the turn's callbacks, ticks and microtasks are
+done: the access line, the metrics, the span's end, the upstream call settling): it lengthens the
+serial loop only when the client's next request arrives before it is done, which the next
+column counts (requests that started before that immediate ran; their turns are left out of the
+median).
 
 ${timeline}
 

@@ -10,6 +10,10 @@
 //   wake-ups on both sides, and whatever the proxy still does after its write)
 // - answer → client write: the answer's headers parsed → the proxy's res.end() returned (the
 //   answer written to the client's socket)
+// and a fourth, after the answer left: res.end() returned → a setImmediate queued then runs (the
+// turn's remaining callbacks, ticks and microtasks: access line, metrics, span end, the upstream
+// call settling). It delays the serial loop only if the client's next request starts first; those
+// turns are counted (`overtaken`) instead of timed.
 import dc from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { ServerResponse } from 'node:http';
@@ -23,10 +27,13 @@ let overlapped = false;
 let startedAt = 0;
 let upstreamWriteAt = 0;
 let answerAt = 0;
-const stretches = { in: [], upstream: [], answer: [] };
+const stretches = { in: [], upstream: [], answer: [], after: [] };
+let startedSinceEnd = false;
+let overtaken = 0;
 
 const onStart = () => {
   inFlight += 1;
+  startedSinceEnd = true;
   if (inFlight > 1) overlapped = true;
   startedAt = performance.now();
   upstreamWriteAt = answerAt = 0;
@@ -40,6 +47,11 @@ function end(...args) {
     stretches.in.push(upstreamWriteAt - startedAt);
     stretches.upstream.push(answerAt - upstreamWriteAt);
     stretches.answer.push(endedAt - answerAt);
+    startedSinceEnd = false;
+    setImmediate(() => {
+      if (startedSinceEnd) overtaken += 1;
+      else stretches.after.push(performance.now() - endedAt);
+    });
   }
   if (inFlight === 1) overlapped = false;
   inFlight = Math.max(0, inFlight - 1);
@@ -57,6 +69,7 @@ process.on('SIGUSR2', () => {
   seq += 1;
   if (!recording) {
     for (const list of Object.values(stretches)) list.length = 0;
+    overtaken = 0;
     inFlight = 0;
     overlapped = false;
     dc.subscribe('http.server.request.start', onStart);
@@ -72,6 +85,6 @@ process.on('SIGUSR2', () => {
   dc.unsubscribe('undici:request:headers', onAnswer);
   ServerResponse.prototype.end = originalEnd;
   recording = false;
-  const medians = { n: stretches.in.length, inUs: medianUs(stretches.in), upstreamUs: medianUs(stretches.upstream), answerUs: medianUs(stretches.answer) };
+  const medians = { n: stretches.in.length, inUs: medianUs(stretches.in), upstreamUs: medianUs(stretches.upstream), answerUs: medianUs(stretches.answer), afterUs: medianUs(stretches.after), overtaken };
   writeFileSync(`${out}.${process.pid}`, JSON.stringify({ seq, recording, ...medians }));
 });

@@ -14,6 +14,10 @@ export interface SerialTimeline {
   inUs: number | null;
   upstreamUs: number | null;
   answerUs: number | null;
+  /** res.end() returned → the rest of that turn done (an immediate queued then ran). */
+  afterUs: number | null;
+  /** Turns the client's next request started in before that immediate ran (not in afterUs). */
+  overtaken: number;
 }
 
 /** Runs `load` with the probe of process `pid` recording; its medians over that window. */
@@ -21,7 +25,7 @@ export async function timedSerially(pid: number, outPrefix: string, load: () => 
   await signalAndWait(pid, outPrefix, true);
   await load();
   const state = await signalAndWait(pid, outPrefix, false);
-  return { n: state.n ?? 0, inUs: state.inUs ?? null, upstreamUs: state.upstreamUs ?? null, answerUs: state.answerUs ?? null };
+  return { n: state.n ?? 0, inUs: state.inUs ?? null, upstreamUs: state.upstreamUs ?? null, answerUs: state.answerUs ?? null, afterUs: state.afterUs ?? null, overtaken: state.overtaken ?? 0 };
 }
 
 /** Signals the probe and waits until its file says it took the signal (recording or not). */
