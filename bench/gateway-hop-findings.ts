@@ -147,7 +147,13 @@ export const LEFT_SECTION = `### What is left
     work once \`res.end()\` returned (access line, metrics, span end, the upstream call settling)
     measured 17-19 µs against the raw proxy's 12-15 (medians), and the client's next request came
     in before it was done once in ~93 000 serial requests of the gateway's three rows (the table's
-    columns "after res.end" and "next request in first", added that session). The raw proxy adds +61-73 µs on the fast machine. What the gateway adds beyond it at 1
+    columns "after res.end" and "next request in first", added that session). Nor in the
+    upstream's turn, by what could be seen: from undici publishing the request's head (just before
+    its write) to an immediate queued then, the proxy's turn after the write, the write included,
+    measured 27-30 µs against the raw proxy's 23 (2 rounds, a probe not committed), done well
+    before the answer comes back (that stretch is ~100 µs there); the stretch itself came out
+    5-14 µs longer than the raw proxy's in that session's runs, 1-3 µs of it the larger request
+    the backend parses (the row with the gateway's headers), the rest not explained. The raw proxy adds +61-73 µs on the fast machine. What the gateway adds beyond it at 1
     connection, split at its writes (the second table) and, inside, by timestamps at each step of
     a request (2026-11-29, on the fast machine: the timeline's probe plus marks in the code and in
     undici, not committed; tracing on / off, medians over ~10 000 serial requests; the ~35 marks
