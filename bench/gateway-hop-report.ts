@@ -43,7 +43,8 @@ export function timelineTable(names: string[], timelines: Record<string, Array<S
     .filter((name) => timelines[name])
     .map((name) => {
       const ts = timelines[name]!;
-      const overtaken = ts.reduce((n, t) => n + t.overtaken, 0);
+      // A proxy the probe cannot time (node's http client upstream) has no turns to count either.
+      const overtaken = ts.some((t) => t.n > 0) ? String(ts.reduce((n, t) => n + t.overtaken, 0)) : '—';
       return `| ${name} | ${fmt(median(ts.map((t) => t.p50Us)), 0)} µs | ${cell(ts.map((t) => t.inUs))} | ${cell(ts.map((t) => t.upstreamUs))} | ${cell(ts.map((t) => t.answerUs))} | ${cell(ts.map((t) => t.afterUs))} | ${overtaken} | ${fmt(median(ts.map((t) => t.n)), 0)} |`;
     });
   return [
