@@ -90,9 +90,13 @@ const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
  * fast day with it. A real run under this load never looks idle, so the count leaves it out.
  */
 const VALGRIND_NODE_FLAGS = ['--no-memory-reducer'];
+/** The layer of the collector's own functions (layerOf). */
+const GC_LAYER = 'garbage collection';
 const counts = new Map<Row, number[]>(rows.map((row) => [row, []]));
 const layers = new Map<Row, Map<string, number>>();
 const allocations = new Map<Row, number[]>(rows.map((row) => [row, []]));
+/** Each round's garbage-collection instructions per request, by row: whether a full collection fell in the window. */
+const collections = new Map<Row, number[]>(rows.map((row) => [row, []]));
 /** Full collections (mark-compact) in the runs without valgrind, all rows and rounds. */
 let fullCollections = 0;
 try {
@@ -105,6 +109,7 @@ try {
       const { perRequest, byLayer } = await countRow(row, round);
       counts.get(row)!.push(perRequest);
       layers.set(row, byLayer);
+      collections.get(row)!.push(byLayer.get(GC_LAYER) ?? 0);
       console.log(`${row.name}: ${Math.round(perRequest)} instructions per request`);
       if (only) for (const [layer, count] of [...byLayer].sort((a, b) => b[1] - a[1])) console.log(`  ${fmt(count / 1000)} K  ${layer}`);
     }
@@ -195,7 +200,7 @@ function layersOf(file: string): Map<string, number> {
 /** The layer a function of the node binary (or of V8's generated code) belongs to, by its name. */
 function layerOf(name: string): string {
   const rules: Array<[RegExp, string]> = [
-    [/Scaveng|Marking|Sweep|MarkCompact|Heap::|heap::|Evacuat|GCTracer|RememberedSet|SlotSet|SizeFromMap|IteratePointers|BodyDescriptor|Worklist|MinorMS|Pretenuring/, 'garbage collection'],
+    [/Scaveng|Marking|Sweep|MarkCompact|Heap::|heap::|Evacuat|GCTracer|RememberedSet|SlotSet|SizeFromMap|IteratePointers|BodyDescriptor|Worklist|MinorMS|Pretenuring/, GC_LAYER],
     [/compiler::|[Mm]aglev|[Tt]urboshaft|Compil|Baseline|Parser|interpreter::|BytecodeGen|Deoptim/, 'V8 compilers'],
     [/Builtins_\w*IC/, 'V8 property-access stubs (inline caches)'],
     [/Builtins_/, 'V8 builtins (strings, regexps, promises, calls...)'],
@@ -213,7 +218,10 @@ function report(): void {
   const lines = rows.map((row) => {
     const values = counts.get(row)!;
     const mid = median(values);
-    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× | ${fmt(median(allocations.get(row)!) / 1024, 1)} KB |`;
+    // Each round's own: a full collection inside a window (or not) moves a row by 50-90 K, which
+    // is where it fell, not what the row costs.
+    const gc = collections.get(row)!.map((count) => fmt(count / 1000)).join(' / ');
+    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× | ${gc} K | ${fmt(median(allocations.get(row)!) / 1024, 1)} KB |`;
   });
   const shown = [rows[0]!, rows[1]!];
   const names = [...new Set(shown.flatMap((row) => [...layers.get(row)!.keys()]))].sort((a, b) => (layers.get(rows[1]!)!.get(b) ?? 0) - (layers.get(rows[1]!)!.get(a) ?? 0));
@@ -233,15 +241,23 @@ per request with it, ~55 K of them garbage collection and more the compilers re-
 collections flushed, and 251 K and 262 K without it (collection ~2 K), where a fast day had counted
 ~254 K with it. A real run under load never looks idle to it, so the count leaves it out. Other
 work that comes with time rather than requests (Consul's health checks, the watcher's queries,
-the span export, V8 recompiling after it) still weighs ~25× more per request than in a real run:
-the tracing-on rows overstate tracing. A run without valgrind made ${fullCollections} full
-collections over the same rows' ${WARM}-request windows, so a count's GC share depends on whether
-one fell inside its ${REQUESTS} requests. Compare the layers, not only the totals. The last column
+the span export) still weighs ~25× more per request than in a real run. Full collections come
+every few tens of thousands of requests (a run without valgrind made ${fullCollections} over the same rows'
+${WARM}-request windows; the tracing-on gateway one at ~45 000-50 000 of 60 000 requests), so whether
+one falls inside a row's ${REQUESTS} counted requests moves its count by 50-90 K: the collection's own
+concurrent marking and sweeping (50-60 K per request) and the re-optimising after it. On 2026-11-29
+(sixth session) the tracing-on row counted 366-392 K in five windows with one (53-61 K of
+collection in the three whose layers were read), and 293-323 K in three without (the second round of
+the run that made this table; the same row with \`--max-semi-space-size=16\`, as the container's,
+or \`--single-threaded-gc\`); the container row 295-323 K. Earlier sessions read the tracing-on rows'
+swings (301 K, then 319 K) as time-driven work; where the full collection fell is the larger part.
+Hence the column of each round's collection: where one round shows ~50 K, compare that row by its
+other round (the min column). The last column
 is the steadier figure for memory: bytes allocated per request as V8's \`--trace-gc\` accounts them,
 over ${WARM} requests after ${WARM} warm-up ones, in a run without valgrind.
 
-| proxy | min instructions per request | median | vs raw proxy | allocated per request (median, without valgrind) |
-| --- | --- | --- | --- | --- |
+| proxy | min instructions per request | median | vs raw proxy | of it garbage collection, each round | allocated per request (median, without valgrind) |
+| --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 
 Where they go (self instructions per request, last round, by the function's kind):
