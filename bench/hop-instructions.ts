@@ -97,14 +97,14 @@ const layers = new Map<Row, Map<string, number>>();
 const allocations = new Map<Row, number[]>(rows.map((row) => [row, []]));
 /** Each round's garbage-collection instructions per request, by row: whether a full collection fell in the window. */
 const collections = new Map<Row, number[]>(rows.map((row) => [row, []]));
-/** Full collections (mark-compact) in the runs without valgrind, all rows and rounds. */
-let fullCollections = 0;
+/** Full collections (mark-compact) in each round's run without valgrind, by row. */
+const fullCollections = new Map<Row, number[]>(rows.map((row) => [row, []]));
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const row of rows.filter((_, index) => !only || only.includes(index))) {
       const { allocated, full } = await allocatedPerRequest(row);
       allocations.get(row)!.push(allocated);
-      fullCollections += full;
+      fullCollections.get(row)!.push(full);
       console.log(`${row.name}: ${fmt(allocated / 1024, 1)} KB allocated per request`);
       const { perRequest, byLayer } = await countRow(row, round);
       counts.get(row)!.push(perRequest);
@@ -221,7 +221,7 @@ function report(): void {
     // Each round's own: a full collection inside a window (or not) moves a row by 50-90 K, which
     // is where it fell, not what the row costs.
     const gc = collections.get(row)!.map((count) => fmt(count / 1000)).join(' / ');
-    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× | ${gc} K | ${fmt(median(allocations.get(row)!) / 1024, 1)} KB |`;
+    return `| ${row.name} | ${fmt(Math.min(...values) / 1000)} K | ${fmt(mid / 1000)} K | ${fmt(mid / raw, 2)}× | ${gc} K | ${fmt(median(allocations.get(row)!) / 1024, 1)} KB | ${fullCollections.get(row)!.join(' / ')} |`;
   });
   const shown = [rows[0]!, rows[1]!];
   const names = [...new Set(shown.flatMap((row) => [...layers.get(row)!.keys()]))].sort((a, b) => (layers.get(rows[1]!)!.get(b) ?? 0) - (layers.get(rows[1]!)!.get(a) ?? 0));
@@ -242,22 +242,24 @@ collections flushed, and 251 K and 262 K without it (collection ~2 K), where a f
 ~254 K with it. A real run under load never looks idle to it, so the count leaves it out. Other
 work that comes with time rather than requests (Consul's health checks, the watcher's queries,
 the span export) still weighs ~25× more per request than in a real run. Full collections come
-every few tens of thousands of requests (a run without valgrind made ${fullCollections} over the same rows'
-${WARM}-request windows; the tracing-on gateway one at ~45 000-50 000 of 60 000 requests), so whether
+every few tens of thousands of requests (the runs without valgrind made ${[...fullCollections.values()].flat().reduce((a, b) => a + b, 0)} over the same rows'
+${WARM}-request windows, counted by row in the table; the tracing-on gateway one at ~45 000-50 000 of 60 000 requests), so whether
 one falls inside a row's ${REQUESTS} counted requests moves its count by 50-90 K: the collection's own
-concurrent marking and sweeping (50-60 K per request) and the re-optimising after it. On 2026-11-29
-(sixth session) the tracing-on row counted 366-392 K in five windows with one (53-61 K of
-collection in the three whose layers were read), and 293-323 K in three without (the second round of
-the run that made this table; the same row with \`--max-semi-space-size=16\`, as the container's,
-or \`--single-threaded-gc\`); the container row 295-323 K. Earlier sessions read the tracing-on rows'
-swings (301 K, then 319 K) as time-driven work; where the full collection fell is the larger part.
-Hence the column of each round's collection: where one round shows ~50 K, compare that row by its
-other round (the min column). The last column
-is the steadier figure for memory: bytes allocated per request as V8's \`--trace-gc\` accounts them,
+concurrent marking and sweeping (50-60 K per request) and the re-optimising after it. Under valgrind
+the tracing-on row (V8's default young generation) had one in 7 of its 8 windows on 2026-11-29
+(sixth session; 364-392 K, 51-61 K of collection where the layers were read), where its runs
+without valgrind make 1-2 per 30000 requests (a 3000-request window would hold one ~10-15 % of the
+time): under valgrind that row collects in full far more often, and its count overstates it. Without
+one it counted 293-323 K (one round, and the same row with \`--max-semi-space-size=16\` or
+\`--single-threaded-gc\`). The container row (young generation capped at 16 MiB) had none in any of
+its 7 windows: 294-323 K. Earlier sessions read the tracing-on rows' swings (301 K, then 319 K) as
+time-driven work; the full collections are the larger part. Hence the two collection columns:
+compare rows by their windows without a full collection (a round with ~50 K of collection had one).
+The allocation column is the steadier figure for memory: bytes allocated per request as V8's \`--trace-gc\` accounts them,
 over ${WARM} requests after ${WARM} warm-up ones, in a run without valgrind.
 
-| proxy | min instructions per request | median | vs raw proxy | of it garbage collection, each round | allocated per request (median, without valgrind) |
-| --- | --- | --- | --- | --- | --- |
+| proxy | min instructions per request | median | vs raw proxy | of it garbage collection, each round | allocated per request (median, without valgrind) | full collections in ${WARM} requests (without valgrind), each round |
+| --- | --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 
 Where they go (self instructions per request, last round, by the function's kind):
