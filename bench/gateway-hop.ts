@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
 import { listeningPort } from './listening.js';
-import { runRole } from './hop-roles.js';
+import { hopGatewayEnv, runRole } from './hop-roles.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { HPM_FRESH, analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
@@ -195,12 +195,7 @@ async function orchestrate(): Promise<void> {
 
     // Both gateways: rate limits on (Redis), high enough never to refuse this load (1 M/min is their maximum).
     const gatewayEnv = {
-      SERVICE_NAME_SUFFIX: suffix,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      RATE_LIMIT_USER_PER_MINUTE: '1000000',
-      ACCESS_LOG: 'true',
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
+      ...hopGatewayEnv(suffix, SAMPLE_RATIO),
       // V8 flags for the gateways only, to test a hypothesis (e.g. --max-semi-space-size=64).
       ...(process.env.BENCH_GATEWAY_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }),
       // Any gateway variable, as JSON, to take one layer out at a time (e.g. {"ACCESS_LOG":"false"}).

@@ -19,6 +19,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileTree, imageEnv } from './compiled-tree.js';
+import { hopGatewayEnv } from './hop-roles.js';
 import { listeningPort } from './listening.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
@@ -52,13 +53,8 @@ const tree = join(ROOT, '.cache', 'hop-instructions');
 compileTree(tree);
 const image = imageEnv();
 const gatewayEnv = {
+  ...hopGatewayEnv(suffix),
   BENCH_GATEWAY_TREE: join(tree, 'dist'),
-  SERVICE_NAME_SUFFIX: suffix,
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  RATE_LIMIT_USER_PER_MINUTE: '1000000',
-  ACCESS_LOG: 'true',
-  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-  OTEL_TRACES_SAMPLER_ARG: '0.01',
   NODE_OPTIONS: '',
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
 };

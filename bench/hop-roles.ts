@@ -5,6 +5,22 @@
  */
 import { createServer, Agent as HttpAgent, type Server } from 'node:http';
 
+/**
+ * Our gateway's settings in every hop bench (gateway-hop, hop-instructions, hop-placement): its
+ * services under `suffix`, the rate limits on and shared in Redis but high enough never to refuse
+ * (1 M/min is their maximum), the access log on, and OpenTelemetry's parent-based ratio sampler.
+ */
+export function hopGatewayEnv(suffix: string, sampleRatio = '0.01'): Record<string, string> {
+  return {
+    SERVICE_NAME_SUFFIX: suffix,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
+    ACCESS_LOG: 'true',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: sampleRatio,
+  };
+}
+
 /** Each role listens on an ephemeral port and prints `LISTENING <port>` (the gateway logs its own line). */
 export async function runRole(name: string, target: string): Promise<void> {
   const announce = (server: Server) => server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as { port: number }).port}`));
