@@ -86,13 +86,24 @@ try {
   const rawHeaders = await start(['--import', 'tsx', 'bench/gateway-hop.ts', 'raw-proxy-headers'], { BACKEND_URL: `http://127.0.0.1:${backend.port}` });
   const gateway = await start(['--import', 'tsx', 'bench/hop-gateway.mjs'], { ...hopGatewayEnv(suffix), BENCH_GATEWAY_TREE: ROOT, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP });
   const signedIn = { authorization: `Bearer ${token}` };
+  // BENCH_GATEWAY_VARIANTS (a JSON list of variable sets, as gateway-hop's): a gateway of its own
+  // per set, beside one more with the gateway's settings unchanged, whose distance from the first
+  // is what one process to the next moves by.
+  const variantSets = JSON.parse(process.env.BENCH_GATEWAY_VARIANTS ?? '[]') as Record<string, string>[];
+  const variants = [];
+  for (const env of variantSets.length ? [{}, ...variantSets] : []) {
+    const label = Object.keys(env).length ? Object.entries(env).map(([name, value]) => `${name}=${value === '' ? '(none)' : value}`).join(' ') : 'the same settings, another process';
+    const started = await start(['--import', 'tsx', 'bench/hop-gateway.mjs'], { ...hopGatewayEnv(suffix), BENCH_GATEWAY_TREE: ROOT, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP, ...env });
+    variants.push({ name: `gateway, ${label}`, url: `http://127.0.0.1:${started.port}/bench/hop`, headers: signedIn, pid: started.child.pid });
+  }
   const contenders = [
     { name: 'direct to the backend', url: `http://127.0.0.1:${backend.port}/hop`, headers: {}, pid: undefined },
     { name: 'raw node:http + undici Pool', url: `http://127.0.0.1:${raw.port}/hop`, headers: {}, pid: raw.child.pid },
     { name: 'our gateway, tracing on (1 % sampled)', url: `http://127.0.0.1:${gateway.port}/bench/hop`, headers: signedIn, pid: gateway.child.pid },
     { name: "raw proxy sending the gateway's upstream headers", url: `http://127.0.0.1:${rawHeaders.port}/hop`, headers: signedIn, pid: rawHeaders.child.pid },
+    ...variants,
   ];
-  await waitAnswering(contenders[2]!.url, signedIn);
+  for (const c of contenders.slice(2)) await waitAnswering(c.url, c.headers);
   // Warm-up as gateway-hop's: 6 s at 32 connections, then at 1 connection, each.
   for (const c of contenders) {
     const headerArgs = Object.entries(c.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
@@ -124,12 +135,19 @@ try {
 function report(names: string[], p50s: Map<string, number[]>): void {
   const med = (placement: Placement, name: string) => median(p50s.get(`${placement.name}|${name}`)!);
   const low = (placement: Placement, name: string) => Math.min(...p50s.get(`${placement.name}|${name}`)!);
-  const [direct, raw, gateway, rawHeaders] = names as [string, string, string, string];
+  const [direct, raw, gateway, rawHeaders, ...variants] = names as [string, string, string, string, ...string[]];
   const rows = PLACEMENTS.map((p) => {
     const cell = (name: string) => `${fmt(med(p, name), 0)} (${fmt(low(p, name), 0)})`;
     const added = (name: string) => `+${fmt(med(p, name) - med(p, direct), 0)}`;
     return `| ${p.name} | ${cell(direct)} | ${cell(raw)} | ${cell(rawHeaders)} | ${cell(gateway)} | ${added(raw)} | ${added(gateway)} | +${fmt(med(p, gateway) - med(p, raw), 0)} |`;
   });
+  const variantTable = variants.length
+    ? `\n\nGateway variants (BENCH_GATEWAY_VARIANTS), each its own process, p50 median (min) and against the gateway above:
+
+| placement | ${variants.join(' | ')} |
+| --- | ${variants.map(() => '---').join(' | ')} |
+${PLACEMENTS.map((p) => `| ${p.name} | ${variants.map((v) => `${fmt(med(p, v), 0)} (${fmt(low(p, v), 0)}), ${signed(med(p, v) - med(p, gateway))}`).join(' | ')} |`).join('\n')}`
+    : '';
   const free = PLACEMENTS[0]!;
   const oneCore = PLACEMENTS[3]!;
   writeSection(
@@ -145,7 +163,7 @@ the one that woke it starts later than one woken where it was sleeping.
 
 | placement | direct p50 | raw proxy p50 | raw proxy with the gateway's upstream headers p50 | gateway p50 | raw proxy added | gateway added | gateway − raw proxy |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
+${rows.join('\n')}${variantTable}
 
 - As scheduled, the raw proxy adds +${fmt(med(free, raw) - med(free, direct), 0)} µs and the gateway +${fmt(med(free, gateway) - med(free, direct), 0)} µs. On one core, with
   no wake-up crossing cores, everything runs in turn and a p50 is the work of the three processes
@@ -155,6 +173,11 @@ ${rows.join('\n')}
   token, forwarding facts, request id, trace context) takes ${fmt(med(oneCore, rawHeaders) - med(oneCore, raw), 0)} µs of it there. As scheduled the gap
   is ${fmt(med(free, gateway) - med(free, raw), 0)} µs: what is above the work is where the wake-ups land.
 
-${machineLine()} Command: \`npm run bench -- hop-placement\` (BENCH_ROUNDS, BENCH_SECONDS).`,
+${machineLine()} Command: \`npm run bench -- hop-placement\` (BENCH_ROUNDS, BENCH_SECONDS, BENCH_GATEWAY_VARIANTS).`,
   );
+}
+
+/** A difference with its sign: +3, −2. */
+function signed(n: number): string {
+  return `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n), 0)}`;
 }
