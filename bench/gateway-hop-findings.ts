@@ -56,12 +56,14 @@ under 200 per minute lease one point at a time: exactly the old behaviour (the r
 
 export const LEFT_SECTION = `### What is left
 
-- **Where the goals stand** (the goals line under the table). The table is 2026-11-29's seventh
-  session's full run, on a fast machine (the backend alone ~93 000 req/s, the raw proxy ~31 000):
-  **every goal met in that run**: tracing on 0.73× the raw proxy (tracing off 0.81×), 4.21×
-  http-proxy-middleware with \`agent: false\`, 1.47× it with keep-alive, added p50 +92 µs where the
-  raw proxy itself adds +62 µs (as the container runs it +95 µs), wrk's added p99 +380 µs (every
-  request's own +188 µs). The added p50 is the goal held by the narrowest margin; what it is made
+- **Where the goals stand** (the goals line under the table). The table is the second of
+  2026-11-29's seventh session's two full runs, on a fast machine (the backend alone ~89 000-93 000
+  req/s, the raw proxy ~25 500-31 000): **every goal met in both**. Run 1 / run 2 (the table),
+  tracing on: 0.73× / 0.81× the raw proxy (tracing off 0.81× / 0.92×), 4.21× / 4.02×
+  http-proxy-middleware with \`agent: false\`, 1.47× / 1.36× it with keep-alive, added p50 +92 /
+  +98 µs where the raw proxy itself adds +62 / +88 µs (as the container runs it +95 / +101 µs),
+  wrk's added p99 +380 / +975 µs (every request's own +188 / +250 µs). The added p50 is the goal
+  held by the narrowest margin (and wrk's p99 in run 2); what it is made
   of, by where the processes run, is the section "Gateway hop by CPU placement" below. The sixth
   session's two full runs, the first with the \`agent: false\` row, on a machine ~1.4-1.6× slower
   (the backend alone ~62 000 req/s, the raw proxy ~18 500, a bare \`getppid\` ~180 ns), run 1 /
@@ -114,8 +116,8 @@ export const LEFT_SECTION = `### What is left
       against 1310 µs.
     So the table carries each request's own p99 beside wrk's (bench/serial-latency.ts: one
     connection, no correction) and the share of the time spent in requests over 1 ms. Per request
-    the gateway's added p99 is a few hundred µs (the table: +188 µs tracing on, +170 off, the raw
-    proxy +122; the sixth session's, on a slower machine: +513, +300, +296; the third session's, on
+    the gateway's added p99 is a few hundred µs (the table: +250 µs tracing on, +202 off, the raw
+    proxy +155; the sixth session's, on a slower machine: +513, +300, +296; the third session's, on
     the fast machine: +319, +212, +154), well within the goal; wrk's measures this 2-core machine's stalls, which
     the raw proxy shares. With tracing on and no trace sampled at all (OTEL_TRACES_SAMPLER_ARG=0)
     wrk's p99 measured 1130 against 1000 µs at 1 % (2026-11-29, second session): not the sampled
@@ -141,7 +143,8 @@ export const LEFT_SECTION = `### What is left
     itself only **3.8×** the \`agent: false\` form. On so slow a machine 3× would take the gateway
     at ~0.8× the raw proxy; the issue's own figures (raw 28 000, that form 4 100: 6.8×) put it at
     0.44×, and the sixth session's runs at 0.18× × 3 = 0.54× (the raw proxy 5.5× that form).
-  - **Added p50 ≤ +100 µs**: met in the table's run (+92 µs, the raw proxy +62), not in the sixth
+  - **Added p50 ≤ +100 µs**: met in the seventh session's two runs (+92 / +98 µs, the raw proxy +62
+    / +88; as the container runs it +95 / +101), not in the sixth
     session's two (+194 / +193 µs), where the raw proxy alone adds +131 / +139 µs: on that machine
     no proxy meets it. On the fast machine of the second and third sessions it was met in 3 of 4
     full runs (+95 / +96 / +99 µs with tracing on, and +104 µs in the third session's table, where
@@ -163,9 +166,9 @@ export const LEFT_SECTION = `### What is left
     the raw proxy on the sixth session's machine, ~14 µs on the fast one), and not after the answer: the gateway's
     work once \`res.end()\` returned (access line, metrics, span end, the upstream call settling)
     measured 17-19 µs against the raw proxy's 12-15 (medians; the seventh session's table, on the
-    fast machine: 7.9 against 6.0), and the client's next request came in before it was done once
+    fast machine: 7.9 against 6.5), and the client's next request came in before it was done once
     in ~93 000 serial requests of the gateway's three rows (the table's columns "after res.end" and
-    "next request in first", added that session; none in the seventh's). Nor in the
+    "next request in first", added that session; in the seventh's two runs 0 and 3 in ~170 000 each). Nor in the
     upstream's turn, by what could be seen: from undici publishing the request's head (just before
     its write) to an immediate queued then, the proxy's turn after the write, the write included,
     measured 27-30 µs against the raw proxy's 23 (2 rounds, a probe not committed), done well

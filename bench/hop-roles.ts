@@ -1,7 +1,8 @@
 /**
  * The processes bench/gateway-hop.ts loads (all but our gateway, which is bench/hop-gateway.mjs):
  * the 8-byte backend, the raw node:http + undici proxies, and express + http-proxy-middleware.
- * `gateway-hop.ts <role>` runs one; `target` is the backend's URL.
+ * `gateway-hop.ts <role>` runs one; `target` is the backend's URL. Also the settings every hop
+ * bench starts our gateway with (hopGatewayEnv).
  */
 import { createServer, Agent as HttpAgent, type Server } from 'node:http';
 
