@@ -143,10 +143,9 @@ export const LEFT_SECTION = `### What is left
     itself only **3.8×** the \`agent: false\` form. On so slow a machine 3× would take the gateway
     at ~0.8× the raw proxy; the issue's own figures (raw 28 000, that form 4 100: 6.8×) put it at
     0.44×, and the sixth session's runs at 0.18× × 3 = 0.54× (the raw proxy 5.5× that form).
-  - **Added p50 ≤ +100 µs**: met in the seventh session's two runs (+92 / +98 µs, the raw proxy +62
-    / +88; as the container runs it +95 / +101), not in the sixth
-    session's two (+194 / +193 µs), where the raw proxy alone adds +131 / +139 µs: on that machine
-    no proxy meets it. On the fast machine of the second and third sessions it was met in 3 of 4
+  - **Added p50 ≤ +100 µs**: met in the seventh session's two runs (+92 / +98 µs, the raw proxy
+    +62 / +88; as the container runs it +95 / +101), not in the sixth session's two (+194 / +193
+    µs), where the raw proxy alone adds +131 / +139 µs: on that machine no proxy meets it. On the fast machine of the second and third sessions it was met in 3 of 4
     full runs (+95 / +96 / +99 µs with tracing on, and +104 µs in the third session's table, where
     that session's start measured +104 µs as well): the gateway sits at the goal there, and one run
     to the next moves it more than its margin. Held to cores (section "Gateway hop by CPU
