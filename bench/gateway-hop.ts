@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baselineCheckout, type BaselineCheckout } from './baseline-checkout.js';
 import { listeningPort } from './listening.js';
-import { hopGatewayEnv, runRole } from './hop-roles.js';
+import { deregisterAll, hopGatewayEnv, registerBackend, runRole, stopChild, waitAnswering } from './hop-roles.js';
 import { compileTree, imageEnv } from './compiled-tree.js';
 import { HPM_FRESH, analyse, resultTable, sectionText, timelineTable, type CpuProfile, type ProfileFindings, type WrkResult } from './gateway-hop-report.js';
 import { fmt, median, writeSection } from './report.js';
@@ -30,7 +30,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Each round's 1-connection run: its p99 is wrk's, corrected for stalls (see gateway-hop-findings.ts). */
 const ONE_SECONDS = Number(process.env.BENCH_ONE_SECONDS ?? Math.max(2, Math.round(SECONDS / 2)));
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
-const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
 const OTLP = process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318';
 const SELF = fileURLToPath(import.meta.url);
 const HOP_GATEWAY = fileURLToPath(new URL('./hop-gateway.mjs', import.meta.url));
@@ -81,15 +80,6 @@ function startRole(name: string, env: Record<string, string>, nodeFlags: string[
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return listeningPort(child, name).then((port) => ({ port, child }));
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => (clearTimeout(timer), resolve()));
-    child.kill('SIGTERM');
-  });
 }
 
 
@@ -148,25 +138,6 @@ function ioCalls(pid: number | undefined): number {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
   return count('syscr') + count('syscw');
-}
-
-async function registerBackend(name: string, suffix: string, port: number): Promise<string> {
-  const id = `${name}${suffix}-${port}`;
-  const response = await fetch(`${CONSUL}/v1/agent/service/register`, {
-    method: 'PUT',
-    body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }),
-  });
-  if (!response.ok) throw new Error(`Consul refused the backend: ${response.status}`);
-  return id;
-}
-
-async function waitAnswering(url: string, headers: Record<string, string> = {}): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const answer = await fetch(url, { headers }).catch(() => undefined);
-    if (answer?.status === 200) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} never answered 200`);
 }
 
 interface Contender {
@@ -334,7 +305,7 @@ async function orchestrate(): Promise<void> {
     console.log(`${table}\n\n${timeline}`);
     if (profile) writeSection('gateway-hop', sectionText(table, timeline, profile, { connections: CONNECTIONS, seconds: SECONDS, oneSeconds: ONE_SECONDS, rounds: ROUNDS, sampleRatio: SAMPLE_RATIO }));
   } finally {
-    for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
+    await deregisterAll(registered);
     await Promise.all(children.map(stopChild));
   }
 }

@@ -19,7 +19,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileTree, imageEnv } from './compiled-tree.js';
-import { hopGatewayEnv } from './hop-roles.js';
+import { deregisterAll, hopGatewayEnv, registerBackend } from './hop-roles.js';
 import { listeningPort } from './listening.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
@@ -27,7 +27,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARM = Number(process.env.BENCH_WARM ?? 30_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3_000);
 const CONNECTIONS = 8;
-const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOP = fileURLToPath(new URL('./gateway-hop.ts', import.meta.url));
 const HOP_GATEWAY = fileURLToPath(new URL('./hop-gateway.mjs', import.meta.url));
@@ -48,7 +47,7 @@ const { signingKey, accessToken, jwksOf } = await import('../gateway/test/tokens
 const key = await signingKey('bench');
 const token = await accessToken(key, { expiresIn: 3_600 });
 const backend = await start(process.execPath, ['--import', 'tsx', HOP, 'backend'], { BENCH_JWKS: jwksOf(key) });
-const registered = [await register('hopbackend', backend.port), await register('auth', backend.port)];
+const registered = [await registerBackend('hopbackend', suffix, backend.port), await registerBackend('auth', suffix, backend.port)];
 const tree = join(ROOT, '.cache', 'hop-instructions');
 compileTree(tree);
 const image = imageEnv();
@@ -112,7 +111,7 @@ try {
   }
 } finally {
   backend.child.kill('SIGTERM');
-  for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
+  await deregisterAll(registered);
 }
 if (!only) report();
 
@@ -274,13 +273,6 @@ function start(command: string, args: string[], env: Record<string, string>): Pr
   let errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
   return listeningPort(child, args.at(-1)!, () => errors).then((port) => ({ port, child }));
-}
-
-async function register(name: string, port: number): Promise<string> {
-  const id = `${name}${suffix}-${port}`;
-  const answer = await fetch(`${CONSUL}/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }) });
-  if (!answer.ok) throw new Error(`Consul refused ${id}: ${answer.status}`);
-  return id;
 }
 
 /** A GET's status, and for any other than 200 the start of its body (the gateway's error code). */

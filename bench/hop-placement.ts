@@ -11,12 +11,11 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hopGatewayEnv } from './hop-roles.js';
+import { deregisterAll, hopGatewayEnv, registerBackend, stopChild, waitAnswering } from './hop-roles.js';
 import { listeningPort } from './listening.js';
 import { fmt, machineLine, median, writeSection } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
 const OTLP = process.env.BENCH_OTLP ?? 'http://127.0.0.1:4318';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -49,13 +48,6 @@ function start(args: string[], env: Record<string, string>): Promise<{ child: Ch
   return listeningPort(child, args.at(-1)!).then((port) => ({ child, port }));
 }
 
-async function register(name: string, port: number): Promise<void> {
-  const id = `${name}${suffix}-${port}`;
-  const answer = await fetch(`${CONSUL}/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }) });
-  if (!answer.ok) throw new Error(`Consul refused ${id}: ${answer.status}`);
-  registered.push(id);
-}
-
 /** Holds every thread of a process (and the threads it starts later) to `cores`. */
 const pin = (pid: number, cores: string) => execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
 
@@ -69,21 +61,12 @@ function p50At1Connection(url: string, headers: Record<string, string>, cores: s
   return Number(m[1]) * (m[2] === 'ms' ? 1000 : 1);
 }
 
-async function waitAnswering(url: string, headers: Record<string, string>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if ((await fetch(url, { headers }).catch(() => undefined))?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} never answered 200`);
-}
-
 try {
   const { signingKey, accessToken, jwksOf } = await import('../gateway/test/tokens.js');
   const key = await signingKey('bench');
   const token = await accessToken(key, { expiresIn: 3_600 });
   const backend = await start(['--import', 'tsx', 'bench/gateway-hop.ts', 'backend'], { BENCH_JWKS: jwksOf(key) });
-  await register('hopbackend', backend.port);
-  await register('auth', backend.port);
+  registered.push(await registerBackend('hopbackend', suffix, backend.port), await registerBackend('auth', suffix, backend.port));
   const raw = await start(['--import', 'tsx', 'bench/gateway-hop.ts', 'raw-proxy'], { BACKEND_URL: `http://127.0.0.1:${backend.port}` });
   const rawHeaders = await start(['--import', 'tsx', 'bench/gateway-hop.ts', 'raw-proxy-headers'], { BACKEND_URL: `http://127.0.0.1:${backend.port}` });
   const gateway = await start(['--import', 'tsx', 'bench/hop-gateway.mjs'], { ...hopGatewayEnv(suffix), BENCH_GATEWAY_TREE: ROOT, OTEL_EXPORTER_OTLP_ENDPOINT: OTLP });
@@ -130,8 +113,8 @@ try {
   }
   report(contenders.map((c) => c.name), p50s);
 } finally {
-  for (const child of children) child.kill('SIGKILL');
-  for (const id of registered) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
+  await Promise.all(children.map(stopChild));
+  await deregisterAll(registered);
 }
 
 function report(names: string[], p50s: Map<string, number[]>): void {

@@ -1,10 +1,53 @@
 /**
  * The processes bench/gateway-hop.ts loads (all but our gateway, which is bench/hop-gateway.mjs):
  * the 8-byte backend, the raw node:http + undici proxies, and express + http-proxy-middleware.
- * `gateway-hop.ts <role>` runs one; `target` is the backend's URL. Also the settings every hop
- * bench starts our gateway with (hopGatewayEnv).
+ * `gateway-hop.ts <role>` runs one; `target` is the backend's URL. Also what every hop bench
+ * shares: the settings it starts our gateway with, the backend's registration in Consul, the wait
+ * until a contender answers.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer, Agent as HttpAgent, type Server } from 'node:http';
+
+const CONSUL = process.env.CONSUL_HTTP_ADDR ?? 'http://127.0.0.1:8500';
+
+/**
+ * The backend registered in the real agent as `name` + `suffix` (the gateway finds it through its
+ * watcher, like any service); its Consul id, for deregisterAll.
+ */
+export async function registerBackend(name: string, suffix: string, port: number): Promise<string> {
+  const id = `${name}${suffix}-${port}`;
+  const response = await fetch(`${CONSUL}/v1/agent/service/register`, {
+    method: 'PUT',
+    body: JSON.stringify({ ID: id, Name: `${name}${suffix}`, Address: '127.0.0.1', Port: port }),
+  });
+  if (!response.ok) throw new Error(`Consul refused ${id}: ${response.status}`);
+  return id;
+}
+
+/** Takes the bench's registrations out of the agent again, whatever else failed. */
+export async function deregisterAll(ids: readonly string[]): Promise<void> {
+  for (const id of ids) await fetch(`${CONSUL}/v1/agent/service/deregister/${id}`, { method: 'PUT' }).catch(() => {});
+}
+
+/** SIGTERM, so a gateway deregisters from Consul and drains as it would in use; SIGKILL after 15 s. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => (clearTimeout(timer), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+/** Polls `url` until it answers 200: a gateway does once its watcher has found the backend. */
+export async function waitAnswering(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const answer = await fetch(url, { headers }).catch(() => undefined);
+    if (answer?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never answered 200`);
+}
 
 /**
  * Our gateway's settings in every hop bench (gateway-hop, hop-instructions, hop-placement): its
